@@ -1,0 +1,91 @@
+"""The stored article: which fields carry content, how records merge, how they hash.
+
+One article, one record: whichever route or mirror delivered it, records with the same `_id`
+merge. A later route adds what it knows (a media name, stock names) and never erases a value
+with an empty one. `content_hash` covers the content fields only, so re-fetching an unchanged
+article is recognised as unchanged whatever the fetch time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from finews_crawler.items import ARTICLE_FIELDS
+
+CONTENT_FIELDS = (
+    "title",
+    "published_at",
+    "media",
+    "summary",
+    "body_html",
+    "body_text",
+    "stocks",
+    "boards",
+    "images",
+    "category",
+    "tags",
+    "info_code",
+    "url",
+)
+DATE_FIELDS = ("published_at", "fetched_at", "first_seen_at", "updated_at")
+# Set by the store, never taken from an incoming record.
+STORE_OWNED = ("first_seen_at", "updated_at", "content_hash", "revision")
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def content_hash(article: Mapping[str, Any]) -> str:
+    """SHA-1 over the content fields in a canonical JSON form."""
+    payload = {name: _jsonable(article.get(name)) for name in CONTENT_FIELDS}
+    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(encoded.encode("utf-8")).hexdigest()
+
+
+def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> dict[str, Any]:
+    """The record after `incoming` arrives: non-empty incoming values win, empty ones never erase.
+
+    Stock and board lists are unioned by secid (a later route may know more of them, or
+    their names) rather than replaced.
+    """
+    merged: dict[str, Any] = dict(existing or {})
+    for name, value in incoming.items():
+        if name in STORE_OWNED or (is_empty(value) and name in merged):
+            continue
+        if name in ("stocks", "boards") and merged.get(name):
+            merged[name] = _union_by_secid(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _union_by_secid(old: list[dict], new: list[dict]) -> list[dict]:
+    by_secid = {entry["secid"]: dict(entry) for entry in new}
+    for entry in old:
+        known = by_secid.get(entry["secid"])
+        if known is None:
+            by_secid[entry["secid"]] = dict(entry)
+        elif not known.get("name") and entry.get("name"):
+            known["name"] = entry["name"]
+    ordered = [entry["secid"] for entry in new] + [
+        entry["secid"] for entry in old if entry["secid"] not in {e["secid"] for e in new}
+    ]
+    return [by_secid[secid] for secid in ordered]
+
+
+def ordered(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with fields in schema order (stable output for exports and display)."""
+    known = {name: article[name] for name in ARTICLE_FIELDS if name in article}
+    extra = {name: value for name, value in article.items() if name not in known}
+    return {**known, **extra}

@@ -1,0 +1,33 @@
+"""`scrapy crawl` / `finews crawl`: Scrapy's crawl, exiting non-zero when anything failed.
+
+A one-off crawl must tell its caller (cron, CI, a shell script) that an article could not
+be completed; Scrapy's own command exits 0 whenever the crawl started.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from finews_crawler.extensions import run_counts
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name")
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        counts = run_counts(crawler.stats.get_stats())
+        failed = counts["failures"] > 0
+        finish_reason = crawler.stats.get_value("finish_reason")
+        if (
+            self.crawler_process.bootstrap_failed
+            or failed
+            or finish_reason not in (None, "finished")
+        ):
+            self.exitcode = 1

@@ -1,0 +1,123 @@
+"""RunReport: live progress while a crawl runs, a summary at its end, and its run record.
+
+Counts come from the stats collector (pipelines mirror theirs into it), so the progress bar,
+the summary and the stored run record always agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from twisted.internet import task
+
+from finews_crawler.storage.redact import redact_uri
+from pipelines.run import STATS_PREFIX, IngestRun
+
+logger = logging.getLogger("finews.run")
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The summary figures out of a stats dict."""
+
+    def value(key: str) -> int:
+        return int(stats.get(STATS_PREFIX + key, 0))
+
+    return {
+        "pages": int(stats.get("response_received_count", 0)),
+        "requests": int(stats.get("downloader/request_count", 0)),
+        "retries": int(stats.get("retry/count", 0)),
+        "new": value("articles/new"),
+        "updated": value("articles/updated"),
+        "unchanged": value("articles/unchanged"),
+        "duplicates": value("articles/duplicate"),
+        "failures": value("failures"),
+    }
+
+
+def format_summary(counts: dict[str, int], elapsed: float) -> str:
+    stored = counts["new"] + counts["updated"] + counts["unchanged"]
+    rate = stored / elapsed if elapsed > 0 else 0.0
+    return (
+        f"pages fetched {counts['pages']} (retries {counts['retries']}) | articles: "
+        f"{counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged"
+        f" ({counts['duplicates']} duplicates skipped) | failures {counts['failures']}"
+        f" | {elapsed:.1f}s ({rate:.1f} articles/s)"
+    )
+
+
+class RunReport:
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.run_id = uuid.uuid4().hex
+        self.started_at = datetime.now(UTC)
+        self.progress = None
+        self.loop: task.LoopingCall | None = None
+        self.show_progress = crawler.settings.getbool("FINEWS_PROGRESS", sys.stderr.isatty())
+
+    @classmethod
+    def from_crawler(cls, crawler) -> RunReport:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        self.started_at = datetime.now(UTC)
+        if self.show_progress:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                TextColumn("{task.fields[line]}"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            self.progress.start()
+            self.task_id = self.progress.add_task(spider.name, total=None, line="")
+            self.loop = task.LoopingCall(self.refresh)
+            self.loop.start(0.5, now=False)
+
+    def refresh(self) -> None:
+        if self.progress is None:
+            return
+        counts = run_counts(self.crawler.stats.get_stats())
+        stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        self.progress.update(
+            self.task_id,
+            line=f"pages {counts['pages']}  stored {stored} ({counts['new']} new)"
+            f"  failures {counts['failures']}",
+        )
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.progress is not None:
+            self.progress.stop()
+        finished_at = datetime.now(UTC)
+        elapsed = (finished_at - self.started_at).total_seconds()
+        counts = run_counts(self.crawler.stats.get_stats())
+        summary = format_summary(counts, elapsed)
+        logger.info("finished (%s): %s", reason, summary)
+        if self.crawler.settings.getbool("FINEWS_PRINT_SUMMARY", True):
+            print(f"{spider.name}: {summary}", file=sys.stderr, flush=True)
+        run = IngestRun.of(self.crawler)
+        run.store.record_run(
+            {
+                "_id": self.run_id,
+                "spider": spider.name,
+                "args": getattr(spider, "arguments", {}),
+                "store": redact_uri(run.store.uri_for_display),
+                "started_at": self.started_at,
+                "finished_at": finished_at,
+                "finish_reason": reason,
+                "counts": counts,
+                "failures": run.failures[:100],
+                "exit_status": 1 if counts["failures"] or reason != "finished" else 0,
+            }
+        )

@@ -1,0 +1,74 @@
+"""Scrapy items: what spiders hand to pipelines (RawPage) and what pipelines store (Article).
+
+Spiders stay thin: they only ever yield RawPage. Everything else is the pipelines' job.
+"""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class RawPage(scrapy.Item):
+    """One fetched response, undigested, plus what the linking page already told us."""
+
+    url = scrapy.Field()  # the URL we asked for
+    final_url = scrapy.Field()  # after redirects
+    status = scrapy.Field()  # HTTP status, 0 when the fetch itself failed
+    text = scrapy.Field()  # decoded body
+    content_type = scrapy.Field()
+    error = scrapy.Field()  # fetch error ("TimeoutError: ..."), None when a response came
+    context = scrapy.Field()  # dict inherited from the linking page: entry_url, source_url,
+    # feed title/published/media/summary, info_code, route
+    spider = scrapy.Field()
+    fetched_at = scrapy.Field()  # aware datetime (UTC)
+
+
+ARTICLE_FIELDS = (
+    "_id",
+    "info_code",
+    "url",
+    "source_url",
+    "title",
+    "published_at",
+    "media",
+    "summary",
+    "body_html",
+    "body_text",
+    "stocks",
+    "boards",
+    "images",
+    "category",
+    "tags",
+    "content_hash",
+    "fetched_at",
+    "first_seen_at",
+    "updated_at",
+    "spider",
+    "extractor",
+)
+
+
+class Article(scrapy.Item):
+    """The stored record; field meanings are documented in README.md ("Article schema")."""
+
+    _id = scrapy.Field()
+    info_code = scrapy.Field()
+    url = scrapy.Field()
+    source_url = scrapy.Field()
+    title = scrapy.Field()
+    published_at = scrapy.Field()
+    media = scrapy.Field()
+    summary = scrapy.Field()
+    body_html = scrapy.Field()
+    body_text = scrapy.Field()
+    stocks = scrapy.Field()
+    boards = scrapy.Field()
+    images = scrapy.Field()
+    category = scrapy.Field()
+    tags = scrapy.Field()
+    content_hash = scrapy.Field()
+    fetched_at = scrapy.Field()
+    first_seen_at = scrapy.Field()
+    updated_at = scrapy.Field()
+    spider = scrapy.Field()
+    extractor = scrapy.Field()

@@ -1,0 +1,1 @@
+"""Shared parsing helpers, one job per module: stock codes, dates, HTML cleaning."""

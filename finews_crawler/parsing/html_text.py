@@ -1,0 +1,215 @@
+"""Article HTML fragments: drop boilerplate, then read text lines and images.
+
+Sources say *what* is boilerplate (XPath rules, phrases); this module only applies the rules,
+so every source cleans the same way. Sanitising for republication is sanitize.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml import html as lxml_html
+
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "blockquote",
+        "center",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "pre",
+        "dd",
+        "dt",
+        "dl",
+        "hr",
+    ]
+)
+_DROP_ALWAYS = (
+    "//script | //style | //noscript | //template | //iframe | //object | //embed | //form"
+)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SPACES = re.compile(r"[ \t\r\n\f\v\xa0\u200b]+")
+# Indentation by full-width spaces ("　　") and ordinary spaces at the start of a paragraph.
+_INDENT = re.compile(r"^[\s\u3000]+|[\s\u3000]+$")
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """What one source considers not part of an article body."""
+
+    xpaths: Sequence[str] = ()  # elements to remove with their content
+    line_prefixes: Sequence[str] = ()  # paragraphs starting with these (after indentation)
+    comment_ranges: Sequence[tuple[str, str]] = ()  # <!-- START --> ... <!-- END --> spans
+
+
+@dataclass
+class CleanBody:
+    """A cleaned fragment: HTML still unsanitised, plus its text lines and image URLs."""
+
+    root: etree._Element
+    lines: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def html(self) -> str:
+        return inner_html(self.root)
+
+
+def _serialize(node) -> str:
+    if isinstance(node, str):
+        return _escape(node)
+    return lxml_html.tostring(node, encoding="unicode", with_tail=True)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _children_with_text(root) -> Iterable:
+    if root.text:
+        yield root.text
+    yield from root
+
+
+def inner_html(element) -> str:
+    """The markup inside an element (its text and children), without the element itself."""
+    return "".join(_serialize(child) for child in _children_with_text(element))
+
+
+def parse_fragment(fragment: str) -> etree._Element:
+    """Parse an HTML fragment into a <div> wrapper, tolerating broken markup."""
+    return lxml_html.fragment_fromstring(fragment or "", create_parent="div")
+
+
+def remove_keep_tail(element) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _drop_comment_ranges(root, ranges: Sequence[tuple[str, str]]) -> None:
+    for start_marker, end_marker in ranges:
+        for comment in list(root.iter(etree.Comment)):
+            if (comment.text or "").strip() != start_marker:
+                continue
+            parent = comment.getparent()
+            if parent is None:
+                continue
+            doomed = [comment]
+            sibling = comment.getnext()
+            while sibling is not None:
+                doomed.append(sibling)
+                if sibling.tag is etree.Comment and (sibling.text or "").strip() == end_marker:
+                    break
+                sibling = sibling.getnext()
+            else:
+                doomed = [comment]  # no end marker: remove only the marker, keep the text
+            for node in doomed:
+                remove_keep_tail(node)
+
+
+def _is_hidden(element) -> bool:
+    return bool(_HIDDEN.search(element.get("style") or "")) or element.get("hidden") is not None
+
+
+def clean(fragment: str, rules: Boilerplate = Boilerplate()) -> CleanBody:
+    """Remove boilerplate and hidden parts; return the fragment with its lines and images."""
+    root = parse_fragment(fragment)
+    _drop_comment_ranges(root, rules.comment_ranges)
+    for xpath in (_DROP_ALWAYS, *rules.xpaths):
+        for element in root.xpath(xpath):
+            remove_keep_tail(element)
+    for element in list(root.iter()):
+        if isinstance(element.tag, str) and _is_hidden(element):
+            remove_keep_tail(element)
+    for comment in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        remove_keep_tail(comment)
+    if rules.line_prefixes:
+        _drop_prefixed_blocks(root, tuple(rules.line_prefixes))
+    body = CleanBody(root=root)
+    body.lines = text_lines(root)
+    body.images = [src for src in (img.get("src") for img in root.iter("img")) if src]
+    return body
+
+
+def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
+    for element in list(root.iter("p", "div", "center", "section")):
+        if element.getparent() is None:
+            continue
+        text = _INDENT.sub("", _SPACES.sub(" ", element.text_content()))
+        if text.startswith(prefixes):
+            remove_keep_tail(element)
+
+
+def text_lines(root) -> list[str]:
+    """The visible text, one line per block element or <br>, whitespace normalised."""
+    pieces: list[str] = []
+
+    def walk(node) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        block = tag in BLOCK_TAGS
+        if block:
+            pieces.append("\n")
+        if tag == "br":
+            pieces.append("\n")
+        elif node.text and tag:
+            pieces.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                pieces.append(child.tail)
+        if block:
+            pieces.append("\n")
+
+    walk(root)
+    lines = []
+    for raw_line in "".join(pieces).split("\n"):
+        line = _INDENT.sub("", _SPACES.sub(" ", raw_line))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def first_text(root, xpaths: Iterable[str]) -> str | None:
+    """Text of the first element any XPath finds, whitespace normalised; None if absent/empty."""
+    for xpath in xpaths:
+        for element in root.xpath(xpath):
+            value = element if isinstance(element, str) else element.text_content()
+            value = _INDENT.sub("", _SPACES.sub(" ", str(value)))
+            if value:
+                return value
+    return None

@@ -1,0 +1,287 @@
+"""East Money (东方财富): share pages, the text API, article pages, on any mirror host.
+
+Routes to one article, all carrying the same 18-digit number:
+  /html_News/NewsShare.html?infoCode=NW<id>  share page: a JavaScript shell, or (on some
+                                             mirrors) the article rendered server-side
+  /NewsData/GetNewsText.do?id=NW<id>         text API: JSON whose `content` (inline stock
+                                             links kept) or `text` key holds the body HTML
+  /a/<id>.html, /news/<column>,<id>.html     article pages (new and old layouts)
+Matching is by path, not host, so mirrors (finews.zning.xyz, choicewzp1, a local mock) work.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from finews_crawler.parsing.html_text import Boilerplate, first_text, inner_html, parse_fragment
+from finews_crawler.sources.base import (
+    Extracted,
+    ExtractionError,
+    FollowUp,
+    Identity,
+    Page,
+    SourceAdapter,
+)
+
+CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+SHARE_PATH = "/html_News/NewsShare.html"
+TEXT_API_PATH = "/NewsData/GetNewsText.do"
+
+_INFO_CODE = re.compile(r"^NW(\d{18})$", re.I)
+_ARTICLE_PATH = re.compile(r"/a/(\d{18})\.html$")
+_NEWS_PATH = re.compile(r"/news/\d+,(\d{18})\.html$")
+_EMWAP_PATH = re.compile(r"/news/info/detail/(\d{18})$")
+_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
+_DATE_IN_TEXT = re.compile(
+    r"\d{4}\s*[年/-]\s*\d{1,2}\s*[月/-]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?"
+)
+_MEDIA_LINE = re.compile(r"(?:文章)?来源\s*[：:]\s*(.+?)\s*[)）]?\s*$")
+
+# Body JSON keys, best first: `content` keeps inline stock links, `text` has them unwrapped.
+BODY_KEYS = ("content", "text", "Content", "Text", "body")
+TITLE_KEYS = ("title", "Title", "art_title", "simtitle")
+TIME_KEYS = ("showTime", "showtime", "ShowTime", "datetime", "publishTime", "updateTime")
+MEDIA_KEYS = ("mediaName", "medianame", "MediaName", "source", "from")
+SUMMARY_KEYS = ("digest", "summary", "simdigest")
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = data.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def strip_title_brackets(digest: str | None) -> str | None:
+    """Rolling-feed digests start with 【title】; the summary is what follows."""
+    if not digest:
+        return None
+    return digest.split("】", 1)[-1].strip() if digest.startswith("【") else digest.strip()
+
+
+def info_code_of(url: str) -> str | None:
+    """The infoCode a share or text-API URL names, upper-cased; None when absent/malformed."""
+    query = parse_qs(urlsplit(url).query)
+    for key in ("infoCode", "infocode", "id"):
+        for value in query.get(key, []):
+            if _INFO_CODE.match(value.strip()):
+                return value.strip().upper()
+    return None
+
+
+def share_url(base: str, info_code: str) -> str:
+    """A share-page URL on the given host for an infoCode."""
+    return f"{base.rstrip('/')}{SHARE_PATH}?infoCode={info_code}"
+
+
+def text_api_url(page_url: str, info_code: str) -> str:
+    """The text-API URL on the same host as a page (a mirror serves both)."""
+    scheme, netloc, *_ = urlsplit(page_url)
+    return urlunsplit((scheme, netloc, TEXT_API_PATH, f"id={info_code}", ""))
+
+
+class EastMoneyAdapter(SourceAdapter):
+    name: ClassVar[str] = "eastmoney"
+    priority: ClassVar[int] = 10
+    boilerplate: ClassVar[Boilerplate] = Boilerplate(
+        comment_ranges=(("EM_StockImg_Start", "EM_StockImg_End"),),
+        xpaths=(
+            f"//a[{_CLASS.format('EmImageRemark')}]/ancestor::p[1]",
+            f"//p[{_CLASS.format('em_media')}]",
+            f"//*[{_CLASS.format('ad_context3')} or {_CLASS.format('ad_context')}]",
+            f"//img[{_CLASS.format('em_handle_adv_close')}]",
+            f"//div[{_CLASS.format('sourcebox')}]",
+            f"//div[{_CLASS.format('sublab')}]",
+            f"//div[{_CLASS.format('zwothers')}]",
+            f"//*[{_CLASS.format('res-edit')}]",
+            f"//div[{_CLASS.format('b-review')}]",
+        ),
+        line_prefixes=(
+            "（责任编辑：",
+            "(责任编辑：",
+            "责任编辑：",
+            "（文章来源：",
+            "文章来源：",
+            "郑重声明：",
+            "东方财富发布此内容旨在传播更多信息",
+            "风险提示及免责条款",
+            "在东方财富看资讯",
+            "免责声明：本文基于AI生产",
+            "打开微信，",
+            "点击底部的“发现”",
+        ),
+    )
+
+    # ---- which URLs, which article -------------------------------------------------------
+
+    def owns(self, url: str) -> bool:
+        parts = urlsplit(url)
+        path = parts.path
+        return (
+            path.endswith((SHARE_PATH, TEXT_API_PATH))
+            or bool(_ARTICLE_PATH.search(path) or _NEWS_PATH.search(path))
+            or (parts.hostname or "").endswith("eastmoney.com")
+        )
+
+    def identify(self, url: str) -> Identity | None:
+        path = urlsplit(url).path
+        number = None
+        code = info_code_of(url)
+        if code:
+            number = code[2:]
+        else:
+            for pattern in (_ARTICLE_PATH, _NEWS_PATH, _EMWAP_PATH):
+                match = pattern.search(path)
+                if match:
+                    number = match.group(1)
+                    break
+        if number is None:
+            return None
+        return Identity(
+            article_id=number,
+            info_code=f"NW{number}",
+            canonical_url=CANONICAL_ARTICLE_URL.format(id=number),
+        )
+
+    # ---- navigation ----------------------------------------------------------------------
+
+    def navigate(self, page: Page) -> list[FollowUp] | None:
+        """A share-page shell leads to the text API; every other page is final."""
+        if not urlsplit(page.address).path.endswith(SHARE_PATH):
+            return None
+        if self._rendered_body(page) is not None:
+            return None
+        code = info_code_of(page.address) or info_code_of(page.url)
+        if code is None:
+            return None  # extract() reports the missing infoCode
+        context = {**page.context, "source_url": page.context.get("source_url") or page.url}
+        context.setdefault("info_code", code)
+        return [FollowUp(url=text_api_url(page.address, code), context=context)]
+
+    # ---- extraction ----------------------------------------------------------------------
+
+    def extract(self, page: Page) -> Extracted:
+        path = urlsplit(page.address).path
+        if path.endswith(TEXT_API_PATH):
+            return self._from_text_api(page)
+        if path.endswith(SHARE_PATH):
+            if self._rendered_body(page) is None:
+                if info_code_of(page.address) is None:
+                    raise ExtractionError("share URL has no valid infoCode (NW + 18 digits)")
+                raise ExtractionError("share page is an empty shell (text API not reached)")
+            return self._from_html_page(page, "eastmoney:share-page")
+        return self._from_html_page(page, "eastmoney:article-page")
+
+    def _from_text_api(self, page: Page) -> Extracted:
+        data = page.json()
+        if isinstance(data, dict):
+            for wrapper in ("data", "Data", "result"):
+                if isinstance(data.get(wrapper), dict):
+                    data = data[wrapper]
+                    break
+        if not isinstance(data, dict):
+            raise ExtractionError(f"text API returned {type(data).__name__}, not an object")
+        body = _first(data, BODY_KEYS)
+        if not body:
+            code = info_code_of(page.address) or "?"
+            raise ExtractionError(f"text API has no article for {code} (empty or unknown id)")
+        if not isinstance(body, str):
+            raise ExtractionError("text API body is not a string")
+        return Extracted(
+            title=_first(data, TITLE_KEYS),
+            published=_first(data, TIME_KEYS),
+            media=_first(data, MEDIA_KEYS),
+            summary=strip_title_brackets(_first(data, SUMMARY_KEYS)),
+            body_html=body,
+            identity=self._identity_for(page),
+            extractor="eastmoney:text-api",
+        )
+
+    def _rendered_body(self, page: Page):
+        if "html" not in page.content_type and not page.text.lstrip().startswith("<"):
+            return None
+        root = parse_fragment(page.text) if page.text.strip() else None
+        if root is None:
+            return None
+        for xpath in (
+            "//*[@id='ContentBody']",
+            f"//div[{_CLASS.format('txtinfos')}]",
+            f"//div[{_CLASS.format('newsContent')}]//div[{_CLASS.format('Body')}]",
+            "//*[@id='zw_body']",
+            "//article[@id='zwtext']",
+        ):
+            found = root.xpath(xpath)
+            if found and found[0].text_content().strip():
+                return root, found[0]
+        return None
+
+    def _from_html_page(self, page: Page, extractor: str) -> Extracted:
+        rendered = self._rendered_body(page)
+        if rendered is None:
+            raise ExtractionError("no article body on the page (#ContentBody not found)")
+        root, body = rendered
+
+        title = first_text(
+            root,
+            (
+                f"//div[{_CLASS.format('newsContent')}]//h1",
+                f"//div[{_CLASS.format('title')}]",
+                "//h1",
+                f"//div[{_CLASS.format('atitle')}]",
+                "//meta[@property='og:title']/@content",
+                "//title",
+            ),
+        )
+        info_texts = [
+            " ".join(element.text_content().split())
+            for element in root.xpath(
+                f"//div[{_CLASS.format('infos')}]//*[{_CLASS.format('item')}]"
+                f" | //div[{_CLASS.format('time')}]"
+                f" | //div[{_CLASS.format('Info')}]//*"
+            )
+        ]
+        published = next((m.group(0) for t in info_texts if (m := _DATE_IN_TEXT.search(t))), None)
+        media = first_text(
+            root,
+            (
+                f"//div[{_CLASS.format('source')}]//span",
+                f"//div[{_CLASS.format('source')}]",
+            ),
+        )
+        if media is None:
+            media = next((m.group(1) for t in info_texts if (m := _MEDIA_LINE.search(t))), None)
+        if media:
+            media = _MEDIA_LINE.sub(r"\1", media).strip() or None
+        return Extracted(
+            title=title,
+            published=published,
+            media=media,
+            summary=first_text(root, (f"//div[{_CLASS.format('b-review')}]",)),
+            body_html=inner_html(body),
+            identity=self._identity_for(page),
+            extractor=extractor,
+        )
+
+    def _identity_for(self, page: Page) -> Identity | None:
+        for url in (page.address, page.url, page.context.get("source_url") or ""):
+            identity = self.identify(url) if url else None
+            if identity:
+                return identity
+        return None
+
+    def media_from_body(self, body_html: str) -> str | None:
+        """The （文章来源：X） line East Money appends to each body."""
+        if "em_media" not in body_html:
+            return None
+        root = parse_fragment(body_html)
+        line = first_text(root, (f"//p[{_CLASS.format('em_media')}]",))
+        if not line:
+            return None
+        match = _MEDIA_LINE.search(line.strip("（）() "))
+        return match.group(1).strip() if match else None
+
+
+ADAPTER = EastMoneyAdapter()

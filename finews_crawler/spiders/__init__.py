@@ -1,0 +1,1 @@
+"""Spiders only fetch and navigate; every response becomes a RawPage for the pipelines."""

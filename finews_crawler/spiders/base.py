@@ -1,0 +1,111 @@
+"""The generic spider machinery: follow what adapters ask for, hand every response on.
+
+Each request ends in exactly one of: follow-up requests (the adapter's navigate), a RawPage
+with the response, or a RawPage carrying the fetch error. Nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from finews_crawler.items import RawPage
+from finews_crawler.sources import Page, adapter_for
+
+
+def split_arg(value: str | None) -> list[str]:
+    """`-a url=a,b` and newline/space separated lists alike."""
+    if not value:
+        return []
+    return [
+        part.strip()
+        for part in value.replace("\n", ",").replace(" ", ",").split(",")
+        if part.strip()
+    ]
+
+
+def read_lines(path: str | None) -> list[str]:
+    """Non-empty, non-comment lines of a file (`-` is not supported here: use `finews fetch -`)."""
+    if not path:
+        return []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+class FinewsSpider(scrapy.Spider):
+    """Base for finews spiders: request helpers, navigation via adapters, RawPage output."""
+
+    def page_request(self, url: str, context: dict[str, Any] | None = None) -> scrapy.Request:
+        context = dict(context or {})
+        context.setdefault("entry_url", url)
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            cb_kwargs={"context": context},
+        )
+
+    def parse_page(self, response: Response, context: dict[str, Any]) -> Iterable[Any]:
+        raw = self.raw_page(response, context)
+        adapter = adapter_for(response.url)
+        follow_ups = None
+        if adapter is not None and 200 <= response.status < 300:
+            follow_ups = adapter.navigate(
+                Page(
+                    url=raw["url"],
+                    final_url=raw["final_url"],
+                    status=raw["status"],
+                    text=raw["text"],
+                    content_type=raw["content_type"],
+                    context=context,
+                )
+            )
+        if follow_ups:
+            for follow_up in follow_ups:
+                yield self.page_request(follow_up.url, follow_up.context)
+        else:
+            yield raw
+
+    def raw_page(self, response: Response, context: dict[str, Any]) -> RawPage:
+        text = response.text if isinstance(response, TextResponse) else ""
+        requested = response.request.url if response.request else response.url
+        return RawPage(
+            url=requested,
+            final_url=response.url,
+            status=response.status,
+            text=text,
+            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            error=None if isinstance(response, TextResponse) else "not a text response",
+            context=context,
+            spider=self.name,
+            fetched_at=datetime.now(UTC),
+        )
+
+    def on_error(self, failure: Failure) -> Iterable[RawPage]:
+        """Network-level failures (after retries) become RawPages with the error."""
+        request = failure.request
+        context = dict(request.cb_kwargs.get("context") or {})
+        yield RawPage(
+            url=request.url,
+            final_url=request.url,
+            status=0,
+            text="",
+            content_type="",
+            error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300],
+            context=context,
+            spider=self.name,
+            fetched_at=datetime.now(UTC),
+        )
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_page_requests():
+            yield request
+
+    def start_page_requests(self) -> Iterable[scrapy.Request]:
+        raise NotImplementedError

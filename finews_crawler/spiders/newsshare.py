@@ -1,0 +1,54 @@
+"""Spider `newsshare`: East Money share pages (and mirrors) -> text API -> RawPage.
+
+scrapy crawl newsshare -a url=http://host/html_News/NewsShare.html?infoCode=NW...
+finews crawl newsshare -a info_codes=NW202204132342073945,NW...
+finews crawl newsshare -a urls_file=urls.txt -s FINEWS_SHARE_BASE=http://127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import scrapy
+
+from finews_crawler.sources.eastmoney import share_url
+from finews_crawler.spiders.base import FinewsSpider, read_lines, split_arg
+
+
+class NewsShareSpider(FinewsSpider):
+    name = "newsshare"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        urls: str | None = None,
+        urls_file: str | None = None,
+        info_codes: str | None = None,
+        *args,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.arguments = {
+            key: value
+            for key, value in (
+                ("url", url),
+                ("urls", urls),
+                ("urls_file", urls_file),
+                ("info_codes", info_codes),
+            )
+            if value
+        }
+        self.start_urls_given = split_arg(url) + split_arg(urls) + read_lines(urls_file)
+        self.info_codes = [code.upper() for code in split_arg(info_codes)]
+        if not self.start_urls_given and not self.info_codes:
+            raise ValueError(
+                "newsshare needs input: -a url=URL[,URL...], -a urls_file=FILE"
+                " or -a info_codes=NW...[,NW...]"
+            )
+
+    def start_page_requests(self) -> Iterable[scrapy.Request]:
+        base = self.settings.get("FINEWS_SHARE_BASE")
+        for url in self.start_urls_given:
+            yield self.page_request(url)
+        for code in self.info_codes:
+            yield self.page_request(share_url(base, code), {"info_code": code})

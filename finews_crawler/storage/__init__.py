@@ -1,0 +1,51 @@
+"""Storage backends behind one interface; `open_store(uri)` picks one from FINEWS_STORE."""
+
+from __future__ import annotations
+
+import os
+
+from finews_crawler.storage.base import (
+    NEW,
+    UNCHANGED,
+    UPDATED,
+    ArticleQuery,
+    Store,
+    StoreError,
+    UpsertOutcome,
+)
+
+DEFAULT_STORE_URI = "sqlite:///data/finews.sqlite3"
+
+__all__ = [
+    "DEFAULT_STORE_URI",
+    "NEW",
+    "UNCHANGED",
+    "UPDATED",
+    "ArticleQuery",
+    "Store",
+    "StoreError",
+    "UpsertOutcome",
+    "open_store",
+    "store_uri",
+]
+
+
+def store_uri(uri: str | None = None) -> str:
+    """The URI to use: explicit, else $FINEWS_STORE, else the embedded default."""
+    return uri or os.environ.get("FINEWS_STORE") or DEFAULT_STORE_URI
+
+
+def open_store(uri: str | None = None) -> Store:
+    """Open the store a URI names: sqlite:///path (default) or mongodb://, mongodb+srv://."""
+    uri = store_uri(uri)
+    if uri.startswith("sqlite:///"):
+        from finews_crawler.storage.sqlite import SQLiteStore, path_from_uri
+
+        return SQLiteStore(path_from_uri(uri))
+    if uri.startswith(("mongodb://", "mongodb+srv://")):
+        from finews_crawler.storage.mongo import MongoStore
+
+        return MongoStore(uri)
+    raise StoreError(
+        f"unknown store URI scheme in {uri.split('://')[0]!r}: use sqlite:///path or mongodb://host"
+    )

@@ -1,0 +1,122 @@
+"""The store interface: one contract, several backends (SQLite by default, MongoDB).
+
+Backends persist three things: articles (upserted by `_id`, merged, counted as
+new/updated/unchanged), failure records (one per failing URL, with attempts), and run records.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from finews_crawler import article as article_schema
+
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message says why (never with a password)."""
+
+
+@dataclass
+class UpsertOutcome:
+    """What one upsert did; `article` is the record as stored afterwards."""
+
+    status: str
+    article: dict[str, Any]
+
+
+@dataclass
+class ArticleQuery:
+    """Filters for reading articles back (exports, `finews show`)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    media: str | None = None
+    stock: str | None = None
+    ids: list[str] = field(default_factory=list)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def apply_upsert(
+    existing: Mapping[str, Any] | None, incoming: Mapping[str, Any], now: datetime
+) -> UpsertOutcome:
+    """Decide the stored record and the outcome; backends only persist what this returns."""
+    merged = article_schema.merge(existing, incoming)
+    digest = article_schema.content_hash(merged)
+    if existing is None:
+        merged.update(content_hash=digest, first_seen_at=now, updated_at=now, revision=1)
+        return UpsertOutcome(NEW, merged)
+    if existing.get("content_hash") == digest:
+        return UpsertOutcome(UNCHANGED, dict(existing))
+    merged.update(
+        content_hash=digest,
+        first_seen_at=existing.get("first_seen_at") or now,
+        updated_at=now,
+        revision=int(existing.get("revision") or 1) + 1,
+    )
+    return UpsertOutcome(UPDATED, merged)
+
+
+class Store(ABC):
+    """Article, failure and run persistence. Every write is idempotent."""
+
+    uri_for_display: str = ""
+
+    @abstractmethod
+    def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+        """Insert or merge each article by `_id`, in order; one outcome per article."""
+
+    @abstractmethod
+    def get_article(self, article_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def count_articles(self, query: ArticleQuery | None = None) -> int: ...
+
+    @abstractmethod
+    def iter_articles(self, query: ArticleQuery | None = None) -> Iterator[dict[str, Any]]:
+        """Articles oldest first by published_at, streamed (constant memory)."""
+
+    @abstractmethod
+    def known_ids(self, article_ids: Iterable[str]) -> set[str]:
+        """Which of these ids are already stored (incremental crawling)."""
+
+    @abstractmethod
+    def record_failure(self, failure: Mapping[str, Any]) -> None:
+        """Create or update the failure record keyed by failure['url'] (attempts += 1)."""
+
+    @abstractmethod
+    def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
+        """Remove the failure records that stored articles resolve; return how many."""
+
+    @abstractmethod
+    def iter_failures(self) -> Iterator[dict[str, Any]]: ...
+
+    @abstractmethod
+    def record_run(self, run: Mapping[str, Any]) -> None:
+        """Create or replace the run record with run['_id']."""
+
+    @abstractmethod
+    def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
+        """Most recent runs first."""
+
+    @abstractmethod
+    def get_checkpoint(self, name: str) -> Any: ...
+
+    @abstractmethod
+    def set_checkpoint(self, name: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,325 @@
+"""The embedded default store: one SQLite file, zero setup.
+
+Articles are JSON documents in a table keyed by `_id`, with the fields readers filter on
+(published_at, media, info_code, url) copied into indexed columns. WAL mode lets exports
+read while a crawl writes, and several local workers share one file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from finews_crawler.article import DATE_FIELDS
+from finews_crawler.storage.base import (
+    ArticleQuery,
+    Store,
+    StoreError,
+    UpsertOutcome,
+    apply_upsert,
+    utcnow,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    _id TEXT PRIMARY KEY,
+    info_code TEXT,
+    url TEXT,
+    published_at TEXT,
+    media TEXT,
+    content_hash TEXT,
+    revision INTEGER,
+    doc TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS articles_info_code ON articles(info_code)
+    WHERE info_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_published_at ON articles(published_at DESC);
+CREATE INDEX IF NOT EXISTS articles_media ON articles(media);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE TABLE IF NOT EXISTS articles_history (
+    article_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (article_id, revision)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    url TEXT PRIMARY KEY,
+    article_id TEXT,
+    last_seen_at TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_article_id ON failures(article_id);
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    _id TEXT PRIMARY KEY,
+    started_at TEXT,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, default=_encode, separators=(",", ":"))
+
+
+def loads(text: str) -> dict[str, Any]:
+    doc = json.loads(text)
+    for name, value in doc.items():
+        if isinstance(value, str) and (name in DATE_FIELDS or name.endswith("_at")):
+            doc[name] = datetime.fromisoformat(value)
+    return doc
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def path_from_uri(uri: str) -> Path:
+    """sqlite:///relative/path or sqlite:////absolute/path -> Path."""
+    if not uri.startswith("sqlite:///"):
+        raise StoreError(f"not a sqlite URI: {uri!r} (expected sqlite:///path/to/file.sqlite3)")
+    return Path(uri[len("sqlite:///") :])
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.uri_for_display = f"sqlite:///{self.path}"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+
+    # ---- articles ------------------------------------------------------------------------
+
+    def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+        if not articles:
+            return []
+        now = utcnow()
+        outcomes: list[UpsertOutcome] = []
+        with self._transaction():
+            current = self._load_many({article["_id"] for article in articles})
+            changed: dict[str, dict[str, Any]] = {}
+            history: list[tuple[str, int, str]] = []
+            for incoming in articles:
+                existing = current.get(incoming["_id"])
+                outcome = apply_upsert(existing, incoming, now)
+                outcomes.append(outcome)
+                if outcome.status == "unchanged":
+                    continue
+                if existing is not None and outcome.status == "updated":
+                    history.append(
+                        (existing["_id"], int(existing.get("revision") or 1), dumps(existing))
+                    )
+                current[incoming["_id"]] = outcome.article
+                changed[incoming["_id"]] = outcome.article
+            self._db.executemany(
+                "INSERT OR IGNORE INTO articles_history(article_id, revision, doc) VALUES (?,?,?)",
+                history,
+            )
+            self._db.executemany(
+                "INSERT INTO articles(_id, info_code, url, published_at, media, content_hash,"
+                " revision, doc) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(_id) DO UPDATE SET"
+                " info_code=excluded.info_code, url=excluded.url,"
+                " published_at=excluded.published_at, media=excluded.media,"
+                " content_hash=excluded.content_hash, revision=excluded.revision,"
+                " doc=excluded.doc",
+                [
+                    (
+                        doc["_id"],
+                        doc.get("info_code"),
+                        doc.get("url"),
+                        _iso(doc.get("published_at")),
+                        doc.get("media"),
+                        doc.get("content_hash"),
+                        doc.get("revision"),
+                        dumps(doc),
+                    )
+                    for doc in changed.values()
+                ],
+            )
+        return outcomes
+
+    def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (doc,) in self._db.execute(
+                f"SELECT doc FROM articles WHERE _id IN ({marks})", chunk
+            ):
+                loaded = loads(doc)
+                found[loaded["_id"]] = loaded
+        return found
+
+    def get_article(self, article_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT doc FROM articles WHERE _id = ?", (article_id,)).fetchone()
+        return loads(row[0]) if row else None
+
+    def history(self, article_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT doc FROM articles_history WHERE article_id = ? ORDER BY revision",
+            (article_id,),
+        )
+        return [loads(doc) for (doc,) in rows]
+
+    def count_history(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM articles_history").fetchone()[0]
+
+    def _where(self, query: ArticleQuery | None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query is not None:
+            if query.since is not None:
+                clauses.append("published_at >= ?")
+                params.append(query.since.isoformat())
+            if query.until is not None:
+                clauses.append("published_at < ?")
+                params.append(query.until.isoformat())
+            if query.media:
+                clauses.append("media = ?")
+                params.append(query.media)
+            if query.stock:
+                clauses.append(
+                    "EXISTS (SELECT 1 FROM json_each(doc, '$.stocks')"
+                    " WHERE json_extract(value, '$.code') = ?)"
+                )
+                params.append(query.stock)
+            if query.ids:
+                clauses.append(f"_id IN ({','.join('?' * len(query.ids))})")
+                params.extend(query.ids)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def count_articles(self, query: ArticleQuery | None = None) -> int:
+        where, params = self._where(query)
+        return self._db.execute(f"SELECT COUNT(*) FROM articles{where}", params).fetchone()[0]
+
+    def iter_articles(self, query: ArticleQuery | None = None) -> Iterator[dict[str, Any]]:
+        where, params = self._where(query)
+        # A separate read connection keeps a long export from blocking this one's writes.
+        reader = sqlite3.connect(self.path, timeout=30)
+        try:
+            cursor = reader.execute(
+                f"SELECT doc FROM articles{where} ORDER BY published_at, _id", params
+            )
+            for (doc,) in cursor:
+                yield loads(doc)
+        finally:
+            reader.close()
+
+    def known_ids(self, article_ids: Iterable[str]) -> set[str]:
+        ids = list(set(article_ids))
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT _id FROM articles WHERE _id IN ({marks})", chunk)
+            known.update(row[0] for row in rows)
+        return known
+
+    # ---- failures ------------------------------------------------------------------------
+
+    def record_failure(self, failure: Mapping[str, Any]) -> None:
+        now = utcnow()
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT doc FROM failures WHERE url = ?", (failure["url"],)
+            ).fetchone()
+            previous = loads(row[0]) if row else {}
+            doc = {
+                **previous,
+                **failure,
+                "attempts": int(previous.get("attempts") or 0) + 1,
+                "first_seen_at": previous.get("first_seen_at") or now,
+                "last_seen_at": now,
+            }
+            self._db.execute(
+                "INSERT INTO failures(url, article_id, last_seen_at, doc) VALUES (?,?,?,?)"
+                " ON CONFLICT(url) DO UPDATE SET article_id=excluded.article_id,"
+                " last_seen_at=excluded.last_seen_at, doc=excluded.doc",
+                (doc["url"], doc.get("article_id"), now.isoformat(), dumps(doc)),
+            )
+
+    def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
+        removed = 0
+        with self._transaction():
+            for column, values in (("url", urls), ("article_id", article_ids)):
+                keys = [value for value in set(values) if value]
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    removed += self._db.execute(
+                        f"DELETE FROM failures WHERE {column} IN ({marks})", chunk
+                    ).rowcount
+        return removed
+
+    def iter_failures(self) -> Iterator[dict[str, Any]]:
+        rows = self._db.execute("SELECT doc FROM failures ORDER BY last_seen_at DESC").fetchall()
+        for (doc,) in rows:
+            yield loads(doc)
+
+    # ---- runs and checkpoints ------------------------------------------------------------
+
+    def record_run(self, run: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO crawl_runs(_id, started_at, doc) VALUES (?,?,?)"
+            " ON CONFLICT(_id) DO UPDATE SET started_at=excluded.started_at, doc=excluded.doc",
+            (run["_id"], _iso(run.get("started_at")), dumps(run)),
+        )
+
+    def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT doc FROM crawl_runs ORDER BY started_at DESC LIMIT ?", (limit,)
+        ).fetchall()
+        for (doc,) in rows:
+            yield loads(doc)
+
+    def get_checkpoint(self, name: str) -> Any:
+        row = self._db.execute("SELECT value FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_checkpoint(self, name: str, value: Any) -> None:
+        self._db.execute(
+            "INSERT INTO checkpoints(name, value) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (name, json.dumps(value, default=_encode)),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (or ROLLBACK): one writer at a time across processes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

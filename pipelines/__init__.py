@@ -1,0 +1,11 @@
+"""Item pipelines: RawPage -> extract -> normalize -> validate -> deduplicate -> store.
+
+Each stage is a plain class with `process_item(item)`; Scrapy runs them as ITEM_PIPELINES and
+`pipelines.chain.ingest()` runs the very same objects without Scrapy (one-off fetches,
+archive imports, tests).
+"""
+
+from pipelines.chain import ingest, ingest_pages
+from pipelines.run import IngestRun, StageFailure
+
+__all__ = ["IngestRun", "StageFailure", "ingest", "ingest_pages"]

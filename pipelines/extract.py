@@ -1,0 +1,65 @@
+"""Stage 1, extract: find the article's raw fields on a fetched page with its source adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from finews_crawler.items import RawPage
+from finews_crawler.sources import Extracted, ExtractionError, Page, SourceAdapter, adapter_for
+from pipelines.run import StageFailure
+from pipelines.stage import Stage
+
+RETRIABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
+
+
+@dataclass
+class ExtractedPage:
+    """A RawPage with its adapter's findings, on the way to normalisation."""
+
+    raw: RawPage
+    adapter: SourceAdapter
+    extracted: Extracted
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Read raw-page fields (url, context) so failure records work at any stage."""
+        return self.raw.get(key, default)
+
+
+def page_of(raw: RawPage) -> Page:
+    return Page(
+        url=raw["url"],
+        final_url=raw.get("final_url"),
+        status=int(raw.get("status") or 0),
+        text=raw.get("text") or "",
+        content_type=raw.get("content_type") or "",
+        context=raw.get("context") or {},
+    )
+
+
+def check_fetch(raw: RawPage) -> None:
+    """Fetch errors and HTTP errors end the article here, with their reason."""
+    if raw.get("error"):
+        raise StageFailure("fetch", str(raw["error"]), retriable=True)
+    status = int(raw.get("status") or 0)
+    if status >= 400 or status == 0:
+        raise StageFailure("fetch", f"HTTP {status}", retriable=status in RETRIABLE_STATUSES)
+    if not (raw.get("text") or "").strip():
+        raise StageFailure("fetch", f"empty body (HTTP {status})", retriable=True)
+
+
+class ExtractPipeline(Stage):
+    accepts: ClassVar[tuple[type, ...]] = (RawPage,)
+
+    def process(self, item: RawPage) -> ExtractedPage:
+        self.run.count("pages")
+        check_fetch(item)
+        page = page_of(item)
+        adapter = adapter_for(page.address)
+        if adapter is None:
+            raise StageFailure("extract", f"no adapter handles {page.address!r}")
+        try:
+            extracted = adapter.extract(page)
+        except ExtractionError as exc:
+            raise StageFailure("extract", exc.reason, retriable=exc.retriable) from None
+        return ExtractedPage(raw=item, adapter=adapter, extracted=extracted)

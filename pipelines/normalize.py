@@ -1,0 +1,90 @@
+"""Stage 2, normalize: raw fields -> an Article (UTC dates, clean body, stock codes, identity)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from finews_crawler.items import Article
+from finews_crawler.parsing import html_text, stock_codes
+from finews_crawler.parsing.dates import DateParseError, parse_datetime
+from finews_crawler.parsing.sanitize import sanitize_html
+from finews_crawler.sources import identify
+from pipelines.extract import ExtractedPage
+from pipelines.run import StageFailure
+from pipelines.stage import Stage
+
+_SPACES = re.compile(r"\s+")
+_SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富)\s*$")
+SUMMARY_FALLBACK_CHARS = 140
+
+
+def clean_title(value: Any) -> str | None:
+    if not value:
+        return None
+    title = _SPACES.sub(" ", html.unescape(str(value))).strip()
+    return _SITE_SUFFIX.sub("", title) or None
+
+
+def clean_media(value: Any) -> str | None:
+    if not value:
+        return None
+    media = _SPACES.sub(" ", html.unescape(str(value))).strip()
+    return media.strip("（）() ") or None
+
+
+def normalize(page: ExtractedPage) -> Article:
+    """Build the article record from what the adapter found and what the feed said."""
+    raw, extracted, adapter = page.raw, page.extracted, page.adapter
+    context = raw.get("context") or {}
+    body_html = extracted.body_html or ""
+    body = html_text.clean(body_html, adapter.boilerplate)
+    securities, boards = stock_codes.from_html(body_html)
+
+    published_value = extracted.published or context.get("feed_published")
+    try:
+        published_at = parse_datetime(published_value) if published_value else None
+    except DateParseError as exc:
+        fallback = context.get("feed_published")
+        if not fallback or fallback == published_value:
+            raise StageFailure("normalize", str(exc)) from None
+        published_at = parse_datetime(fallback)
+
+    address = raw.get("final_url") or raw["url"]
+    identity = extracted.identity or identify(address)
+    if identity is None:
+        raise StageFailure("normalize", f"cannot identify the article behind {address!r}")
+    summary = clean_title(extracted.summary or context.get("feed_summary"))
+    if not summary and body.lines:
+        summary = body.lines[0][:SUMMARY_FALLBACK_CHARS]
+    return Article(
+        _id=identity.article_id,
+        info_code=identity.info_code,
+        url=identity.canonical_url,
+        source_url=context.get("source_url") or raw["url"],
+        title=clean_title(extracted.title) or clean_title(context.get("feed_title")),
+        published_at=published_at,
+        media=clean_media(extracted.media)
+        or clean_media(adapter.media_from_body(body_html))
+        or clean_media(context.get("feed_media")),
+        summary=summary,
+        body_html=sanitize_html(body.html),
+        body_text=body.text,
+        stocks=[security.as_dict() for security in securities],
+        boards=[board.as_dict() for board in boards],
+        images=body.images,
+        category=extracted.category or context.get("category"),
+        tags=extracted.tags or list(context.get("tags") or []),
+        fetched_at=raw.get("fetched_at") or datetime.now(UTC),
+        spider=raw.get("spider"),
+        extractor=extracted.extractor or adapter.name,
+    )
+
+
+class NormalizePipeline(Stage):
+    accepts: ClassVar[tuple[type, ...]] = (ExtractedPage,)
+
+    def process(self, item: ExtractedPage) -> Article:
+        return normalize(item)
