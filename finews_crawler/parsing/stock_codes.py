@@ -142,6 +142,8 @@ _CODE_IN_PARENS = re.compile(
 )
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·＊*-]+$")
 _MAX_NAME = 12
+# Connectives glued to the front of a name ("与星辰科技"); 和 is not one: 和而泰 is a company.
+_LEADING_CONNECTIVES = ("以及", "据悉", "其中", "同时", "与", "及")
 
 
 def _name_before(text: str, end: int) -> str | None:
@@ -157,6 +159,9 @@ def _name_before(text: str, end: int) -> str | None:
     starts_at = end - len(name)
     if len(name) > _MAX_NAME or (starts_at > 0 and _NAME_CHARS.match(text[starts_at - 1])):
         return None
+    for connective in _LEADING_CONNECTIVES:
+        if name.startswith(connective) and len(name) - len(connective) >= 2:
+            return name[len(connective) :]
     return name
 
 
