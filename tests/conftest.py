@@ -7,24 +7,16 @@ subprocess on a free loopback port, so crawler tests exercise real HTTP without 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from finews_crawler.mocksite import MockCorpus  # noqa: E402
+from finews_crawler.mocksite import MockCorpus
+from finews_crawler.mocksite.process import MockSiteProcess, start_mock_site as launch
 
 MOCK_SITE_ARTICLES = 300
 MOCK_SITE_SEED = 7
@@ -34,14 +26,30 @@ MOCK_SITE_SEED = 7
 class MockSite:
     """A running mock-site subprocess plus an in-process corpus with the same seed/count."""
 
-    base_url: str
-    port: int
+    running: MockSiteProcess
     corpus: MockCorpus
-    process: subprocess.Popen[str]
-    banner: str
+
+    @property
+    def base_url(self) -> str:
+        return self.running.base_url
+
+    @property
+    def port(self) -> int:
+        return self.running.port
+
+    @property
+    def banner(self) -> str:
+        return self.running.banner
+
+    @property
+    def process(self):
+        return self.running.process
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def share_url(self, i: int) -> str:
+        return self.url(f"/html_News/NewsShare.html?infoCode={self.corpus.article(i).info_code}")
 
     def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) without raising on 4xx/5xx."""
@@ -63,61 +71,17 @@ class MockSite:
         return body.decode("utf-8")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout:
-            self.process.stdout.close()
+        self.running.stop()
 
 
-def launch_mock_site(articles: int, seed: int, workdir: Path, timeout: float = 30.0) -> MockSite:
-    """Start ``python -m finews_crawler.mocksite`` on port 0 and wait until it answers."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port_file = workdir / f"mock-site-{seed}-{articles}-{time.monotonic_ns()}.port"
-    err_path = port_file.with_suffix(".stderr")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    cmd = [
-        sys.executable, "-m", "finews_crawler.mocksite", "--host", "127.0.0.1", "--port", "0",
-        "--articles", str(articles), "--seed", str(seed), "--port-file", str(port_file),
-    ]  # fmt: skip
-    with open(err_path, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
-        )
-    deadline = time.monotonic() + timeout
-    while not port_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"mock site did not start: {err_path.read_text()}")
-        time.sleep(0.02)
-    port = int(port_file.read_text().strip())
-    assert proc.stdout is not None
-    banner = proc.stdout.readline().strip()
-    site = MockSite(f"http://127.0.0.1:{port}", port, MockCorpus(seed, articles), proc, banner)
-    while True:  # poll until it answers HTTP
-        try:
-            with urllib.request.urlopen(site.url("/robots.txt"), timeout=2) as resp:
-                if resp.status == 200:
-                    return site
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            site.stop()
-            raise RuntimeError(f"mock site did not answer: {err_path.read_text()}")
-        time.sleep(0.05)
+def launch_mock_site(articles: int, seed: int, *extra_args: str) -> MockSite:
+    return MockSite(launch(articles, seed, extra_args=extra_args), MockCorpus(seed, articles))
 
 
 @pytest.fixture(scope="session")
-def mock_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockSite]:
+def mock_site() -> Iterator[MockSite]:
     """Session-wide mock site: 300 articles, seed 7. Do not mutate it (use start_mock_site)."""
-    site = launch_mock_site(
-        MOCK_SITE_ARTICLES, MOCK_SITE_SEED, tmp_path_factory.mktemp("mock_site")
-    )
+    site = launch_mock_site(MOCK_SITE_ARTICLES, MOCK_SITE_SEED)
     try:
         yield site
     finally:
@@ -125,12 +89,14 @@ def mock_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockSite]:
 
 
 @pytest.fixture
-def start_mock_site(tmp_path: Path) -> Iterator[Callable[..., MockSite]]:
-    """Factory: ``start_mock_site(articles=..., seed=...)`` -> a private MockSite, stopped after."""
+def start_mock_site() -> Iterator[Callable[..., MockSite]]:
+    """Factory: ``start_mock_site(articles=..., seed=..., extra_args=(...))`` -> a private site."""
     started: list[MockSite] = []
 
-    def _start(articles: int = MOCK_SITE_ARTICLES, seed: int = MOCK_SITE_SEED) -> MockSite:
-        site = launch_mock_site(articles, seed, tmp_path / f"site{len(started)}")
+    def _start(
+        articles: int = MOCK_SITE_ARTICLES, seed: int = MOCK_SITE_SEED, extra_args: tuple = ()
+    ) -> MockSite:
+        site = launch_mock_site(articles, seed, *extra_args)
         started.append(site)
         return site
 

@@ -25,6 +25,7 @@ class MockSiteProcess:
     port: int
     articles: int
     seed: int
+    banner: str = ""
 
     @property
     def base_url(self) -> str:
@@ -38,25 +39,33 @@ class MockSiteProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
 
 
 def start_mock_site(
     articles: int, seed: int = 7, *, extra_args: tuple[str, ...] = (), timeout: float = 30.0
 ) -> MockSiteProcess:
     """Start the mock site on port 0 and wait until it answers HTTP."""
-    port_file = Path(tempfile.mkdtemp(prefix="finews-mock-")) / "port"
+    workdir = Path(tempfile.mkdtemp(prefix="finews-mock-"))
+    port_file, log_file = workdir / "port", workdir / "stderr.log"
     command = [sys.executable, "-m", "finews_crawler.mocksite", "--host", "127.0.0.1"]
     command += ["--port", "0", "--articles", str(articles), "--seed", str(seed)]
     command += ["--port-file", str(port_file), *extra_args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr goes to a file: a pipe nobody reads would stall a chatty server.
+    with log_file.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=log, text=True, encoding="utf-8"
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            error = log_file.read_text(encoding="utf-8", errors="replace")
             raise MockSiteError(f"mock site exited with {process.returncode}: {error[-500:]}")
         text = port_file.read_text().strip() if port_file.exists() else ""
         if text.isdigit():
-            site = MockSiteProcess(process, int(text), articles, seed)
+            banner = process.stdout.readline().strip() if process.stdout else ""
+            site = MockSiteProcess(process, int(text), articles, seed, banner)
             try:
                 urllib.request.urlopen(f"{site.base_url}/robots.txt", timeout=2).read()
                 return site
