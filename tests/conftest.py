@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from finews_crawler.mocksite import MockCorpus
-from finews_crawler.mocksite.process import MockSiteProcess, start_mock_site as launch
+from finews_crawler.mocksite.process import MockSiteProcess
+from finews_crawler.mocksite.process import start_mock_site as launch
 
 MOCK_SITE_ARTICLES = 300
 MOCK_SITE_SEED = 7
