@@ -97,6 +97,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(articles=args.articles, seed=args.seed, store=args.store)
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Write what store outages left in the local spool into the store; record it as a run."""
+    import uuid
+
+    from finews_crawler.storage.base import utcnow
+    from finews_crawler.storage.spool import Spool
+
+    started_at = utcnow()
+    with _open(args) as store:
+        spool = Spool.for_store(store, args.spool_dir)
+        try:
+            report = spool.drain(store)
+        except store.transient_errors as exc:
+            print(f"finews: store {store.uri_for_display} unreachable: {exc}", file=sys.stderr)
+            return 2
+        counts = {
+            "replayed": report.articles,
+            **{status: report.statuses[status] for status in ("new", "updated", "unchanged")},
+            "failures": len(report.failed),
+            "entries": report.entries,
+        }
+        if report.entries:
+            store.record_run(
+                {
+                    "_id": uuid.uuid4().hex,
+                    "spider": "replay",
+                    "args": {"spool": str(spool.path)},
+                    "store": store.uri_for_display,
+                    "started_at": started_at,
+                    "finished_at": utcnow(),
+                    "finish_reason": "finished",
+                    "counts": counts,
+                    "failures": report.failed[:100],
+                    "exit_status": 1 if report.failed else 0,
+                }
+            )
+    print(
+        f"replayed {counts['replayed']} article(s) from {spool.path}: {counts['new']} new,"
+        f" {counts['updated']} updated, {counts['unchanged']} unchanged,"
+        f" {counts['failures']} failed ({counts['entries']} spool entries)"
+    )
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finews", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -112,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--text", action="store_true", help="title, date and body text only")
     commands.add_parser("count", help="number of stored articles")
     commands.add_parser("failures", help="list failure records")
+    replay = commands.add_parser("replay", help="write the outage spool into the store")
+    replay.add_argument(
+        "--spool-dir", help="spool directory (default: $FINEWS_SPOOL_DIR or data/spool)"
+    )
     demo = commands.add_parser("demo", help="mock site + crawl + show, all on loopback")
     demo.add_argument("--articles", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
@@ -119,7 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 PASS_THROUGH = {"crawl": cmd_crawl, "mock-site": cmd_mock_site}
-HANDLERS = {"show": cmd_show, "count": cmd_count, "failures": cmd_failures, "demo": cmd_demo}
+HANDLERS = {
+    "show": cmd_show,
+    "count": cmd_count,
+    "failures": cmd_failures,
+    "demo": cmd_demo,
+    "replay": cmd_replay,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,6 +36,8 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "unchanged": value("articles/unchanged"),
         "duplicates": value("articles/duplicate"),
         "failures": value("failures"),
+        "spooled": value("articles/spooled"),  # store unreachable: kept in the local spool
+        "replayed": value("articles/replayed"),  # spooled earlier, written to the store now
     }
 
 

@@ -1,15 +1,25 @@
-"""Stage 5, store: batched upserts into the configured store; counts new/updated/unchanged."""
+"""Stage 5, store: batched upserts into the configured store; counts every outcome.
+
+Outcomes: new / updated / unchanged, failed (this document alone was refused: recorded as a
+failure) and spooled (the store was unreachable: kept in the local spool, see
+finews_crawler/storage/spool.py, and replayed when it is back, counted as replayed).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import ClassVar
 
 from itemadapter import ItemAdapter
 
 from finews_crawler.items import Article
-from pipelines.run import IngestRun
+from finews_crawler.storage.base import FAILED, SPOOLED
+from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
+from pipelines.run import IngestRun, StageFailure
 from pipelines.stage import Stage
+
+logger = logging.getLogger("finews.store")
 
 DEFAULT_BATCH_SIZE = 200
 DEFAULT_FLUSH_SECONDS = 2.0
@@ -33,8 +43,17 @@ class StorePipeline(Stage):
     @classmethod
     def from_crawler(cls, crawler) -> StorePipeline:
         settings = crawler.settings
+        run = IngestRun.of(crawler)
+        if (
+            run.store.transient_errors
+            and not isinstance(run.store, SpoolingStore)
+            and spool_mode(settings.get("FINEWS_SPOOL")) != "off"
+        ):
+            # Every writer of this run (failures, run record) shares the spooling wrapper.
+            spool = Spool.for_store(run.store, settings.get("FINEWS_SPOOL_DIR") or None)
+            run.store = SpoolingStore(run.store, spool, on_replay=lambda r: count_replay(run, r))
         return cls(
-            IngestRun.of(crawler),
+            run,
             batch_size=settings.getint("FINEWS_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             flush_seconds=settings.getfloat("FINEWS_STORE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
         )
@@ -48,6 +67,11 @@ class StorePipeline(Stage):
             self.flush()
         return item
 
+    def open_spider(self) -> None:
+        """Replay what an earlier run spooled, before this run writes anything."""
+        if isinstance(self.run.store, SpoolingStore):
+            self.run.store.drain_if_reachable()
+
     def flush(self) -> None:
         """Write the pending batch; count outcomes; clear failures the articles resolve."""
         self._last_flush = time.monotonic()
@@ -55,13 +79,36 @@ class StorePipeline(Stage):
             return
         batch, self.pending = self.pending, []
         outcomes = self.run.store.upsert_articles(batch)
-        for outcome in outcomes:
+        stored = []
+        for doc, outcome in zip(batch, outcomes, strict=True):
             self.run.count(f"articles/{outcome.status}")
-        self.run.store.clear_failures(
-            urls=[doc.get("source_url") for doc in batch],
-            article_ids=[doc["_id"] for doc in batch],
-        )
+            if outcome.status == FAILED:
+                self.run.fail(doc, StageFailure("store", outcome.error or "refused by the store"))
+            elif outcome.status != SPOOLED:
+                stored.append(doc)
+        if stored:
+            self.run.store.clear_failures(
+                urls=[doc.get("source_url") for doc in stored],
+                article_ids=[doc["_id"] for doc in stored],
+            )
         self.run.outcomes.extend(outcomes)
 
     def close_spider(self) -> None:
         self.flush()
+        store = self.run.store
+        if isinstance(store, SpoolingStore) and store.spool.has_pending():
+            logger.warning(
+                "%d article(s) this run could not store are in the spool %s; they are written"
+                " at the next start or by `finews replay`",
+                self.run.counts["articles/spooled"],
+                store.spool.path,
+            )
+
+
+def count_replay(run: IngestRun, report: DrainReport) -> None:
+    """Spooled articles written at last: counted as replayed; refused ones as failures."""
+    run.count("articles/replayed", report.articles)
+    for failure in report.failed:
+        run.failures.append(failure)
+        run.count("failures")
+        run.count("failures/store")

@@ -13,6 +13,29 @@ from urllib.parse import urlsplit, urlunsplit
 from finews_crawler.sources.base import Extracted, ExtractionError, Identity, Page, SourceAdapter
 
 _TRACKING_PARAMS = ("utm_", "spm", "from=", "share_")
+# Machine-readable publish times, most trustworthy first; trafilatura gives only the day.
+_TIME_XPATHS = (
+    "//meta[@property='article:published_time']/@content",
+    "//meta[@itemprop='datePublished']/@content",
+    "//meta[@name='pubdate' or @name='publishdate' or @name='PubDate']/@content",
+    "//meta[@name='date']/@content",
+    "//time[@datetime]/@datetime",
+)
+
+
+def published_time(html_text: str) -> str | None:
+    """The first full timestamp a page declares in its metadata, if any."""
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fromstring(html_text)
+    except (ValueError, SyntaxError):
+        return None
+    for xpath in _TIME_XPATHS:
+        values = [value.strip() for value in root.xpath(xpath) if value.strip()]
+        if values:
+            return values[0]
+    return None
 
 
 def canonical_url(url: str) -> str:
@@ -68,7 +91,7 @@ class GenericAdapter(SourceAdapter):
         )
         return Extracted(
             title=data.get("title"),
-            published=data.get("date"),
+            published=published_time(page.text) or data.get("date"),
             media=data.get("sitename") or data.get("author"),
             summary=data.get("description"),
             body_html=paragraphs,

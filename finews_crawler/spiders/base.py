@@ -6,6 +6,7 @@ with the response, or a RawPage carrying the fetch error. Nothing is silently lo
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,16 +19,18 @@ from twisted.python.failure import Failure
 from finews_crawler.items import RawPage
 from finews_crawler.sources import Page, adapter_for
 
+_LIST_SEPARATOR = re.compile(r"\s+|,(?=\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|NW|nw|\d{18}(?:[,\s]|$)))")
+
 
 def split_arg(value: str | None) -> list[str]:
-    """`-a url=a,b` and newline/space separated lists alike."""
+    """`-a url=a,b` and whitespace separated lists alike.
+
+    A comma separates items only before a new URL, infoCode or id: East Money article URLs
+    contain commas themselves (/news/1350,202205312398034850.html).
+    """
     if not value:
         return []
-    return [
-        part.strip()
-        for part in value.replace("\n", ",").replace(" ", ",").split(",")
-        if part.strip()
-    ]
+    return [part.strip(" ,") for part in _LIST_SEPARATOR.split(value) if part.strip(" ,")]
 
 
 def read_lines(path: str | None) -> list[str]:
@@ -107,5 +110,24 @@ class FinewsSpider(scrapy.Spider):
         for request in self.start_page_requests():
             yield request
 
-    def start_page_requests(self) -> Iterable[scrapy.Request]:
+    def start_page_requests(self) -> Iterable[scrapy.Request | RawPage]:
         raise NotImplementedError
+
+    def start_request_or_failure(
+        self, url: str, context: dict[str, Any] | None = None
+    ) -> scrapy.Request | RawPage:
+        """A request for a user-given URL, or a RawPage saying why it cannot be requested."""
+        try:
+            return self.page_request(url, context)
+        except ValueError as exc:
+            return RawPage(
+                url=url,
+                final_url=url,
+                status=0,
+                text="",
+                content_type="",
+                error=f"invalid URL: {exc}",
+                context={**(context or {}), "entry_url": url},
+                spider=self.name,
+                fetched_at=datetime.now(UTC),
+            )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import scrapy
 
+from finews_crawler.items import RawPage
 from finews_crawler.sources.eastmoney import share_url
 from finews_crawler.spiders.base import FinewsSpider, read_lines, split_arg
 
@@ -39,16 +40,19 @@ class NewsShareSpider(FinewsSpider):
             if value
         }
         self.start_urls_given = split_arg(url) + split_arg(urls) + read_lines(urls_file)
-        self.info_codes = [code.upper() for code in split_arg(info_codes)]
+        # infoCodes as NW + 18 digits; a bare 18-digit article number means the same.
+        self.info_codes = [
+            f"NW{code}" if code.isdigit() else code.upper() for code in split_arg(info_codes)
+        ]
         if not self.start_urls_given and not self.info_codes:
             raise ValueError(
                 "newsshare needs input: -a url=URL[,URL...], -a urls_file=FILE"
                 " or -a info_codes=NW...[,NW...]"
             )
 
-    def start_page_requests(self) -> Iterable[scrapy.Request]:
+    def start_page_requests(self) -> Iterable[scrapy.Request | RawPage]:
         base = self.settings.get("FINEWS_SHARE_BASE")
         for url in self.start_urls_given:
-            yield self.page_request(url)
+            yield self.start_request_or_failure(url)
         for code in self.info_codes:
-            yield self.page_request(share_url(base, code), {"info_code": code})
+            yield self.start_request_or_failure(share_url(base, code), {"info_code": code})

@@ -15,6 +15,9 @@ from typing import Any
 from finews_crawler import article as article_schema
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+# FAILED: this article alone could not be written (bad document); SPOOLED: the store was
+# unreachable and the article waits in the local spool (storage/spool.py) for a replay.
+FAILED, SPOOLED = "failed", "spooled"
 
 
 class StoreError(Exception):
@@ -27,6 +30,7 @@ class UpsertOutcome:
 
     status: str
     article: dict[str, Any]
+    error: str | None = None  # why, when status is FAILED
 
 
 @dataclass
@@ -68,6 +72,9 @@ class Store(ABC):
     """Article, failure and run persistence. Every write is idempotent."""
 
     uri_for_display: str = ""
+    # Errors that mean "the store is unreachable right now" (retry, then spool), as opposed to
+    # errors about the data. Empty for embedded stores: they are never spooled.
+    transient_errors: tuple[type[BaseException], ...] = ()
 
     @abstractmethod
     def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:

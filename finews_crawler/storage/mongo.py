@@ -1,0 +1,504 @@
+"""MongoDB store: the same contract as SQLite, for users who feed other systems from MongoDB.
+
+Where the data goes (first match wins):
+  database:   URI path (`mongodb://host/DB`), else $FINEWS_MONGO_DB, else `finews`
+  collection: URI query `?collection=NAME`, else the path suffix (`/DB.NAME`), else
+              $FINEWS_MONGO_COLLECTION, else `articles`
+The URI says it explicitly, so it beats the environment. `collection` is ours and is removed
+before the URI reaches pymongo; every other URI option (timeouts, auth, TLS) is pymongo's.
+
+Schema, for downstream readers (one database):
+  <collection>          one document per article, `_id` = 18-digit article id; fields as in
+                        README "Article schema" plus `revision` (1, 2, ... bumped only when
+                        `content_hash` changes), `first_seen_at`, `updated_at`, and
+                        `truncated: true` when a body was cut to fit MongoDB's 16 MB limit.
+                        Indexes: published_at desc, stocks.code, media, url,
+                        info_code (unique, sparse).
+  <collection>_history  previous versions: `_id` = "<article id>:<revision>", `article_id`,
+                        `revision`, `archived_at` + the old fields. Index: article_id.
+  failures              one per failing URL (`_id` = url): stage, reason, retriable, attempts,
+                        first_seen_at, last_seen_at. Index: article_id, last_seen_at.
+  crawl_runs            one per run (`_id` = run id): spider, args, counts, failures, status.
+  checkpoints           `_id` = name, `value_json` (JSON text, so any key survives).
+
+Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
+counts), because a write retried across a reconnect or replayed from the spool may have been
+applied already. Dates are stored as BSON dates (UTC, millisecond precision).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import bson
+import pymongo
+from pymongo import UpdateOne
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    PyMongoError,
+)
+
+from finews_crawler.storage.base import (
+    FAILED,
+    UNCHANGED,
+    UPDATED,
+    ArticleQuery,
+    Store,
+    StoreError,
+    UpsertOutcome,
+    apply_upsert,
+    utcnow,
+)
+from finews_crawler.storage.redact import redact_uri
+
+logger = logging.getLogger("finews.store.mongo")
+
+DEFAULT_DATABASE = "finews"
+DEFAULT_COLLECTION = "articles"
+DEFAULT_TIMEOUT_MS = 3000  # an unreachable server fails in seconds, not pymongo's 30 s
+MAX_DOC_BYTES = 15 * 1024 * 1024  # headroom under the server's 16 MB
+ID_CHUNK = 1000
+# AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, NotPrimaryError and
+# WaitQueueTimeoutError are all ConnectionFailure: the server is away, the data is fine.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure,)
+
+
+@dataclass(frozen=True)
+class MongoTarget:
+    """What a store URI resolves to; `client_uri` is what pymongo gets."""
+
+    client_uri: str
+    database: str
+    collection: str
+    display: str  # password redacted
+    spool_key: str  # identifies the destination without credentials (spool file name)
+    secret: str  # the password, to scrub from error messages ("" if none)
+
+
+def resolve_target(uri: str, env: Mapping[str, str] | None = None) -> MongoTarget:
+    """Split our own naming (database, collection) out of a mongodb:// URI."""
+    env = os.environ if env is None else env
+    parts = urlsplit(uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    collection_opt = next((v for k, v in query if k.lower() == "collection"), "")
+    query = [(k, v) for k, v in query if k.lower() != "collection"]
+    path_db, _, path_collection = unquote(parts.path.lstrip("/")).partition(".")
+    database = path_db or env.get("FINEWS_MONGO_DB") or DEFAULT_DATABASE
+    collection = (
+        collection_opt
+        or path_collection
+        or env.get("FINEWS_MONGO_COLLECTION")
+        or DEFAULT_COLLECTION
+    )
+    client_uri = urlunsplit(
+        (parts.scheme, parts.netloc, f"/{path_db}" if path_db else "/", urlencode(query), "")
+    )
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    secret = unquote(userinfo.partition(":")[2]) if ":" in userinfo else ""
+    return MongoTarget(
+        client_uri=client_uri,
+        database=database,
+        collection=collection,
+        display=redact_uri(client_uri),
+        spool_key=f"{parts.scheme}://{hosts}/{database}.{collection}",
+        secret=secret,
+    )
+
+
+def clean_keys(value: Any) -> Any:
+    """Keys MongoDB refuses or misreads ('.' inside, '$' first) become look-alike characters.
+
+    Article fields never have such keys; nested dicts (stocks, images, spider args) might.
+    """
+    if isinstance(value, Mapping):
+        cleaned = {}
+        for key, item in value.items():
+            key = str(key).replace(".", "\uff0e")
+            if key.startswith("$"):
+                key = "\uff04" + key[1:]
+            cleaned[key] = clean_keys(item)
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [clean_keys(item) for item in value]
+    return value
+
+
+def _cut_utf8(text: str, max_bytes: int) -> str:
+    return text.encode("utf-8")[: max(max_bytes, 0)].decode("utf-8", errors="ignore")
+
+
+def fit_document(doc: dict[str, Any], limit: int = MAX_DOC_BYTES) -> dict[str, Any]:
+    """The document with clean keys, its bodies cut (and `truncated: True`) if it is too big.
+
+    Raises bson.InvalidDocument (or ValueError) for what cannot be stored at all.
+    """
+    doc = clean_keys(doc)
+    size = len(bson.encode(doc))
+    if size <= limit:
+        return doc
+    bodies = {name: doc.get(name) or "" for name in ("body_html", "body_text")}
+    body_bytes = {name: len(text.encode("utf-8")) for name, text in bodies.items()}
+    room = limit - (size - sum(body_bytes.values())) - 1024
+    if room <= 0:
+        raise ValueError(f"document is {size} bytes without its bodies over the limit")
+    total = sum(body_bytes.values()) or 1
+    for name, text in bodies.items():
+        if text:
+            doc[name] = _cut_utf8(text, room * body_bytes[name] // total)
+    doc["truncated"] = True
+    if len(bson.encode(doc)) > limit:
+        raise ValueError(f"document still over {limit} bytes after truncating its bodies")
+    return doc
+
+
+def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if query is None:
+        return found
+    published: dict[str, Any] = {}
+    if query.since is not None:
+        published["$gte"] = query.since
+    if query.until is not None:
+        published["$lt"] = query.until
+    if published:
+        found["published_at"] = published
+    if query.media:
+        found["media"] = query.media
+    if query.stock:
+        found["stocks.code"] = query.stock
+    if query.ids:
+        found["_id"] = {"$in": list(query.ids)}
+    return found
+
+
+def _chunks(items: list[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _encode_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class MongoStore(Store):
+    transient_errors = TRANSIENT_ERRORS
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        require_server: bool | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """Connect and create indexes; StoreError within seconds if the server is unreachable.
+
+        With `require_server=False` (default when $FINEWS_SPOOL=1) an unreachable server is
+        only logged: writes then raise `transient_errors` and the spool takes them.
+        """
+        env = os.environ if env is None else env
+        self.target = resolve_target(uri, env)
+        self.uri_for_display = self.target.display
+        self.spool_key = self.target.spool_key
+        if require_server is None:
+            require_server = env.get("FINEWS_SPOOL", "").strip().lower() not in ("1", "on")
+        options: dict[str, Any] = {"tz_aware": True, "appname": "finews-crawler"}
+        given = {key.lower() for key, _ in parse_qsl(urlsplit(self.target.client_uri).query)}
+        for name, value in (
+            ("serverSelectionTimeoutMS", DEFAULT_TIMEOUT_MS),
+            ("connectTimeoutMS", DEFAULT_TIMEOUT_MS),
+        ):
+            if name.lower() not in given:
+                options[name] = value
+        try:
+            self._client: pymongo.MongoClient = pymongo.MongoClient(
+                self.target.client_uri, **options
+            )
+        except PyMongoError as exc:  # a malformed URI or option
+            raise StoreError(f"bad MongoDB URI {self.uri_for_display}: {self._scrub(exc)}") from exc
+        db = self._client[self.target.database]
+        self._articles = db[self.target.collection]
+        self._history = db[f"{self.target.collection}_history"]
+        self._failures = db["failures"]
+        self._runs = db["crawl_runs"]
+        self._checkpoints = db["checkpoints"]
+        self._ready = False
+        try:
+            self._ensure_ready()
+        except TRANSIENT_ERRORS as exc:
+            if require_server:
+                self._client.close()
+                raise StoreError(
+                    f"cannot reach MongoDB at {self.uri_for_display} within"
+                    f" {options.get('serverSelectionTimeoutMS', 'the configured')} ms:"
+                    f" {self._scrub(exc)} (set FINEWS_SPOOL=1 to crawl into the local spool"
+                    " until it is back)"
+                ) from None
+            logger.warning(
+                "MongoDB at %s is unreachable; writes go to the spool until it is back",
+                self.uri_for_display,
+            )
+
+    # ---- setup ---------------------------------------------------------------------------
+
+    def _scrub(self, exc: BaseException | str) -> str:
+        text = redact_uri(str(exc))
+        if len(self.target.secret) >= 4:  # a 1-3 character "secret" would mangle the message
+            text = text.replace(self.target.secret, "***")
+        return text[:500]
+
+    def _ensure_ready(self) -> None:
+        """Ping and create the indexes once (idempotent: same spec, same name, no-op)."""
+        if self._ready:
+            return
+        self._client.admin.command("ping")
+        try:
+            self._articles.create_index([("published_at", pymongo.DESCENDING)])
+            self._articles.create_index([("stocks.code", pymongo.ASCENDING)])
+            self._articles.create_index([("media", pymongo.ASCENDING)])
+            self._articles.create_index([("url", pymongo.ASCENDING)])
+            self._articles.create_index(
+                [("info_code", pymongo.ASCENDING)], unique=True, sparse=True
+            )
+            self._history.create_index([("article_id", pymongo.ASCENDING)])
+            self._failures.create_index([("article_id", pymongo.ASCENDING)])
+            self._failures.create_index([("last_seen_at", pymongo.DESCENDING)])
+            self._runs.create_index([("started_at", pymongo.DESCENDING)])
+        except TRANSIENT_ERRORS:
+            raise
+        except PyMongoError as exc:
+            raise StoreError(
+                f"cannot create indexes in {self.uri_for_display}: {self._scrub(exc)}"
+            ) from exc
+        self._ready = True
+
+    # ---- articles ------------------------------------------------------------------------
+
+    def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+        if not articles:
+            return []
+        self._ensure_ready()
+        now = utcnow()
+        current = self._load_many(list(dict.fromkeys(article["_id"] for article in articles)))
+        outcomes: list[UpsertOutcome] = []
+        changed: dict[str, dict[str, Any]] = {}  # _id -> final document, in first-seen order
+        history: dict[str, dict[str, Any]] = {}  # history _id -> previous version
+        failed: dict[str, str] = {}  # _id -> reason
+        for incoming in articles:
+            existing = current.get(incoming["_id"])
+            outcome = apply_upsert(existing, incoming, now)
+            if outcome.status != UNCHANGED:
+                try:
+                    outcome.article = fit_document(outcome.article)
+                except (bson.InvalidDocument, ValueError, OverflowError) as exc:
+                    failed[incoming["_id"]] = f"not storable in MongoDB: {exc}"[:300]
+                    outcomes.append(UpsertOutcome(FAILED, dict(incoming), failed[incoming["_id"]]))
+                    continue
+                if existing is not None and outcome.status == UPDATED:
+                    revision = int(existing.get("revision") or 1)
+                    old = {k: v for k, v in existing.items() if k != "_id"}
+                    history[f"{existing['_id']}:{revision}"] = {
+                        **old,
+                        "article_id": existing["_id"],
+                        "revision": revision,
+                        "archived_at": now,
+                    }
+                current[incoming["_id"]] = outcome.article
+                changed[incoming["_id"]] = outcome.article
+            outcomes.append(outcome)
+        failed.update(self._write_history(history))
+        failed.update(self._write_articles({i: d for i, d in changed.items() if i not in failed}))
+        if failed:
+            for index, outcome in enumerate(outcomes):
+                reason = failed.get(outcome.article.get("_id", ""))
+                if reason and outcome.status != FAILED:
+                    outcomes[index] = UpsertOutcome(FAILED, dict(articles[index]), reason)
+        return outcomes
+
+    def _write_history(self, history: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Previous versions, insert-only by deterministic id: a retry never doubles a row."""
+        ops = [
+            UpdateOne({"_id": hid}, {"$setOnInsert": doc}, upsert=True)
+            for hid, doc in history.items()
+        ]
+        article_ids = [doc["article_id"] for doc in history.values()]
+        return self._bulk(self._history, ops, article_ids)
+
+    def _write_articles(self, docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+        ops = []
+        for article_id, doc in docs.items():
+            fields = {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")}
+            update: dict[str, Any] = {"$set": fields}
+            if doc.get("first_seen_at") is not None:
+                update["$setOnInsert"] = {"first_seen_at": doc["first_seen_at"]}
+            ops.append(UpdateOne({"_id": article_id}, update, upsert=True))
+        return self._bulk(self._articles, ops, list(docs))
+
+    def _bulk(self, collection, ops: list[UpdateOne], keys: list[str]) -> dict[str, str]:
+        """One unordered bulk write; {key: reason} for the operations the server refused."""
+        if not ops:
+            return {}
+        try:
+            collection.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            details = exc.details or {}
+            if details.get("writeConcernErrors"):
+                raise  # durability not confirmed: let the caller retry the whole (idempotent) batch
+            refused: dict[str, str] = {}
+            for error in details.get("writeErrors", []):
+                reason = f"MongoDB refused the document: {error.get('errmsg', '')}"
+                refused[keys[error["index"]]] = self._scrub(reason)[:300]
+            return refused
+        return {}
+
+    def _load_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            for doc in self._articles.find({"_id": {"$in": chunk}}):
+                found[doc["_id"]] = doc
+        return found
+
+    def get_article(self, article_id: str) -> dict[str, Any] | None:
+        self._ensure_ready()
+        return self._articles.find_one({"_id": article_id})
+
+    def history(self, article_id: str) -> list[dict[str, Any]]:
+        """Previous versions of one article, oldest first, shaped like the article was."""
+        rows = self._history.find({"article_id": article_id}).sort("revision", pymongo.ASCENDING)
+        return [
+            {**{k: v for k, v in row.items() if k not in ("_id", "article_id", "archived_at")},
+             "_id": article_id}
+            for row in rows
+        ]  # fmt: skip
+
+    def count_history(self) -> int:
+        return self._history.count_documents({})
+
+    def count_articles(self, query: ArticleQuery | None = None) -> int:
+        self._ensure_ready()
+        return self._articles.count_documents(article_filter(query))
+
+    def iter_articles(self, query: ArticleQuery | None = None) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        cursor = (
+            self._articles.find(article_filter(query))
+            .sort([("published_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)])
+            .batch_size(500)
+        )
+        with cursor:
+            yield from cursor
+
+    def known_ids(self, article_ids: Iterable[str]) -> set[str]:
+        self._ensure_ready()
+        known: set[str] = set()
+        for chunk in _chunks(list(set(article_ids))):
+            known.update(d["_id"] for d in self._articles.find({"_id": {"$in": chunk}}, {"_id": 1}))
+        return known
+
+    # ---- failures ------------------------------------------------------------------------
+
+    def record_failure(self, failure: Mapping[str, Any]) -> None:
+        """attempts += 1, once per attempt id: a retried or replayed write never counts twice.
+
+        Computed client-side and written with one conditional write (compare-and-set on the
+        previous `attempts`), so it works on any server and under concurrent writers.
+        """
+        self._ensure_ready()
+        url = failure["url"]
+        attempt = str(failure.get("attempt_id") or uuid.uuid4().hex)
+        fields = clean_keys({k: v for k, v in failure.items() if k not in ("_id", "attempt_id")})
+        for _ in range(10):
+            now = utcnow()
+            previous = self._failures.find_one({"_id": url})
+            if previous is None:
+                doc = {**fields, "attempts": 1, "attempt_ids": [attempt]}
+                doc.update(_id=url, first_seen_at=now, last_seen_at=now)
+                try:
+                    self._failures.insert_one(doc)
+                    return
+                except DuplicateKeyError:
+                    continue  # inserted meanwhile (or by our own earlier try): look again
+            ids = list(previous.get("attempt_ids") or [])
+            if attempt in ids:
+                return
+            doc = {
+                **previous,
+                **fields,
+                "attempts": int(previous.get("attempts") or 0) + 1,
+                "attempt_ids": [*ids, attempt][-20:],
+                "first_seen_at": previous.get("first_seen_at") or now,
+                "last_seen_at": now,
+            }
+            result = self._failures.replace_one(
+                {"_id": url, "attempts": previous.get("attempts")}, doc
+            )
+            if result.matched_count:
+                return
+        raise StoreError(f"failure record for {url} keeps changing under concurrent writers")
+
+    def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
+        self._ensure_ready()
+        removed = 0
+        for field_name, values in (("url", urls), ("article_id", article_ids)):
+            keys = [value for value in set(values) if value]
+            for chunk in _chunks(keys):
+                removed += self._failures.delete_many({field_name: {"$in": chunk}}).deleted_count
+        return removed
+
+    def iter_failures(self) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        for doc in self._failures.find({}, {"attempt_ids": 0}).sort(
+            "last_seen_at", pymongo.DESCENDING
+        ):
+            doc.pop("_id", None)
+            yield doc
+
+    # ---- runs and checkpoints ------------------------------------------------------------
+
+    def record_run(self, run: Mapping[str, Any]) -> None:
+        self._ensure_ready()
+        doc = clean_keys(_redacted(run, self.target.secret))
+        self._runs.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        yield from self._runs.find().sort("started_at", pymongo.DESCENDING).limit(limit)
+
+    def get_checkpoint(self, name: str) -> Any:
+        self._ensure_ready()
+        doc = self._checkpoints.find_one({"_id": name})
+        return json.loads(doc["value_json"]) if doc else None
+
+    def set_checkpoint(self, name: str, value: Any) -> None:
+        self._ensure_ready()
+        self._checkpoints.update_one(
+            {"_id": name},
+            {"$set": {"value_json": json.dumps(value, default=_encode_json), "set_at": utcnow()}},
+            upsert=True,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _redacted(value: Any, secret: str = "") -> Any:
+    """Every string with its credentials masked (run records carry args and URIs)."""
+    if isinstance(value, str):
+        text = redact_uri(value)
+        return text.replace(secret, "***") if len(secret) >= 4 else text
+    if isinstance(value, Mapping):
+        return {key: _redacted(item, secret) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item, secret) for item in value]
+    return value

@@ -1,0 +1,1 @@
+"""Test suite of finews-crawler (a package so helpers import as tests.<module>)."""
