@@ -79,7 +79,7 @@ def test_mirrors_and_routes_lead_to_one_record(site, tmp_path) -> None:
 class _NotJsonHandler(BaseHTTPRequestHandler):
     """A mirror whose text API answers with an HTML error page instead of JSON."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         body = b"<html><body>maintenance</body></html>"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -119,7 +119,11 @@ def clean_keys(value: Any) -> Any:
     """Keys MongoDB refuses or misreads ('.' inside, '$' first) become look-alike characters.
 
     Article fields never have such keys; nested dicts (stocks, images, spider args) might.
+    Datetimes are cut to milliseconds, BSON's precision, so what a write returns is what a
+    read gives back.
     """
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if isinstance(value, Mapping):
         cleaned = {}
         for key, item in value.items():
@@ -289,7 +293,7 @@ class MongoStore(Store):
         if not articles:
             return []
         self._ensure_ready()
-        now = utcnow()
+        now = clean_keys(utcnow())
         current = self._load_many(list(dict.fromkeys(article["_id"] for article in articles)))
         outcomes: list[UpsertOutcome] = []
         changed: dict[str, dict[str, Any]] = {}  # _id -> final document, in first-seen order
