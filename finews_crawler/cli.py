@@ -97,6 +97,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(articles=args.articles, seed=args.seed, store=args.store)
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from finews_crawler.schedule import run_schedule
+
+    return run_schedule(args)
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     """Write what store outages left in the local spool into the store; record it as a run."""
     import uuid
@@ -141,6 +147,85 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _name_values(pairs: list[str]) -> dict[str, str]:
+    """`-s NAME=VALUE` options as a dict (Scrapy settings)."""
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"-s expects NAME=VALUE, got {pair!r}")
+        settings[name] = value
+    return settings
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from finews_crawler.fetch import run_fetch
+
+    try:
+        settings = _name_values(args.set)
+    except ValueError as exc:
+        print(f"finews fetch: {exc}", file=sys.stderr)
+        return 2
+    settings.setdefault("LOG_LEVEL", args.log_level)
+    return run_fetch(
+        args.targets, table=args.table, no_store=args.no_store, store=args.store, settings=settings
+    )
+
+
+def _article_query(args: argparse.Namespace):
+    from finews_crawler.exporters import query_bound
+    from finews_crawler.storage import ArticleQuery
+
+    try:
+        since = query_bound(args.since) if args.since else None
+        until = query_bound(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"finews export: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return ArticleQuery(since=since, until=until, media=args.media, stock=args.stock)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    query = _article_query(args)
+    if args.format == "jsonl":
+        from finews_crawler.exporters.jsonl import export_jsonl_to
+
+        with _open(args) as store:
+            written = export_jsonl_to(store, query, args.out)
+        print(f"exported {written} article(s) to {args.out or 'stdout'}", file=sys.stderr)
+        return 0
+    from finews_crawler.exporters.jekyll import SiteOptions, export_jekyll
+
+    options = SiteOptions(share_base=args.share_base, site_url=args.site_url)
+    with _open(args) as store:
+        result = export_jekyll(
+            store, args.out, query=query, since_last=args.since_last, options=options
+        )
+    for article_id, reason in result.failed:
+        print(f"finews export: skipped {article_id}: {reason}", file=sys.stderr)
+    print(
+        f"{args.out}: {result.written} post(s) written, {result.unchanged} unchanged,"
+        f" {result.removed} renamed, {result.categories} category page(s) written,"
+        f" {len(result.failed)} skipped"
+    )
+    return 1 if result.failed else 0
+
+
+def cmd_import_posts(args: argparse.Namespace) -> int:
+    from finews_crawler.importers.jekyll_posts import import_posts
+
+    with _open(args) as store:
+        report = import_posts(args.paths, store, share_base=args.share_base)
+    for result in report.results:
+        if result.status == "failed" or args.verbose:
+            detail = result.reason if result.status == "failed" else result.article_id
+            print(f"{result.status:9} {result.path}: {detail}", file=sys.stderr)
+    counts = {s: report.count(s) for s in ("imported", "unchanged", "duplicate", "failed")}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    print(f"{summary} ({len(report.results)} file(s))")
+    return 1 if counts["failed"] or not report.results else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finews", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -160,6 +245,36 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--spool-dir", help="spool directory (default: $FINEWS_SPOOL_DIR or data/spool)"
     )
+    fetch = commands.add_parser("fetch", help="fetch URLs/infoCodes now, through the pipelines")
+    fetch.add_argument("targets", nargs="+", metavar="URL|INFOCODE", help="`-` reads stdin")
+    output = fetch.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON Lines on stdout (default)")
+    output.add_argument("--table", action="store_true", help="a readable table instead")
+    fetch.add_argument("--no-store", action="store_true", help="print only, store nothing")
+    fetch.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    fetch.add_argument("-L", "--log-level", default="ERROR", help="Scrapy log level")
+    share_base = os.environ.get("FINEWS_SHARE_BASE", "https://app.jg.eastmoney.com")
+    export = commands.add_parser("export", help="stored articles as JSON Lines or a Jekyll site")
+    export_formats = export.add_subparsers(dest="format", required=True)
+    for name, help_text in (("jsonl", "JSON Lines"), ("jekyll", "Jekyll _posts + categories")):
+        sub = export_formats.add_parser(name, help=help_text)
+        sub.add_argument("--since", help="published at or after (ISO; no offset = +08:00)")
+        sub.add_argument("--until", help="published before (ISO; no offset = +08:00)")
+        sub.add_argument("--media", help="only this media name")
+        sub.add_argument("--stock", help="only articles mentioning this stock code")
+    export_formats.choices["jsonl"].add_argument("--out", help="file (default: stdout)")
+    jekyll = export_formats.choices["jekyll"]
+    jekyll.add_argument("--out", required=True, metavar="SITE_DIR")
+    jekyll.add_argument("--since-last", action="store_true", help="only what changed since")
+    jekyll.add_argument("--share-base", default=share_base, help="host of the share links")
+    jekyll.add_argument("--site-url", default="", help="site root for back links, e.g. //host")
+    imports = commands.add_parser("import-posts", help="ingest an archive of Jekyll posts")
+    imports.add_argument("paths", nargs="+", metavar="DIR|FILE")
+    imports.add_argument("--share-base", default=share_base, help="host of built share URLs")
+    imports.add_argument("-v", "--verbose", action="store_true", help="a line per file")
+    from finews_crawler.schedule import add_arguments as add_schedule_arguments
+
+    add_schedule_arguments(commands.add_parser("schedule", help="run a crawl on a schedule"))
     demo = commands.add_parser("demo", help="mock site + crawl + show, all on loopback")
     demo.add_argument("--articles", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
@@ -173,6 +288,10 @@ HANDLERS = {
     "failures": cmd_failures,
     "demo": cmd_demo,
     "replay": cmd_replay,
+    "fetch": cmd_fetch,
+    "export": cmd_export,
+    "import-posts": cmd_import_posts,
+    "schedule": cmd_schedule,
 }
 
 

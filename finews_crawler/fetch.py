@@ -22,7 +22,8 @@ from finews_crawler.exporters.jsonl import article_json
 from finews_crawler.spiders.fetch import BadTarget, FetchSpider, target_url
 
 SETTINGS_MODULE = "finews_crawler.settings"
-OK_STATUSES = ("new", "updated", "unchanged", "not stored")
+# "spooled": the store was unreachable; the article waits in the local spool for replay.
+OK_STATUSES = ("new", "updated", "unchanged", "spooled", "not stored")
 
 
 @dataclass
@@ -31,7 +32,7 @@ class FetchOutcome:
 
     target: str
     url: str
-    status: str = "failed"  # new | updated | unchanged | not stored | failed
+    status: str = "failed"  # one of OK_STATUSES, or failed
     article: dict[str, Any] | None = None
     stage: str | None = None
     reason: str | None = None
@@ -73,9 +74,7 @@ def read_targets(arguments: Sequence[str], stdin: TextIO) -> list[str]:
     for argument in arguments:
         if argument == "-":
             found += [
-                line.strip()
-                for line in stdin
-                if line.strip() and not line.lstrip().startswith("#")
+                line.strip() for line in stdin if line.strip() and not line.lstrip().startswith("#")
             ]
         else:
             found.append(argument.strip())
@@ -125,7 +124,7 @@ def fetch(
             project.set("FINEWS_STORE", store, priority="cmdline")
         project.set("FINEWS_PRINT_SUMMARY", False, priority="cmdline")
         project.set("FINEWS_PROGRESS", False, priority="cmdline")
-        process = CrawlerProcess(project, install_root_handler=True)
+        process = CrawlerProcess(project)
         crawler = process.create_crawler(FetchSpider)
         collector = _Collector()
         crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
@@ -146,8 +145,10 @@ def fetch(
             upsert = stored.get(article["_id"])
             if no_store or upsert is None:
                 outcome.status, outcome.article = "not stored", article
+            elif upsert.status == "failed":  # the store refused this document
+                outcome.stage, outcome.reason = "store", upsert.error or "refused by the store"
             else:
-                outcome.status, outcome.article = upsert.status, upsert.article
+                outcome.status, outcome.article = upsert.status, upsert.article or article
         elif url in failures:
             outcome.stage, outcome.reason = failures[url]["stage"], failures[url]["reason"]
         else:
@@ -175,8 +176,15 @@ def print_table(outcomes: Sequence[FetchOutcome], out: TextIO) -> None:
     from finews_crawler.exporters.jekyll import local_time
 
     table = Table(show_lines=True)
-    for column in ("target", "status", "id", "published (+08:00)", "media", "title / reason"):
-        table.add_column(column, overflow="fold")
+    for column, no_wrap in (
+        ("target", False),
+        ("status", True),
+        ("id", True),
+        ("published (+08:00)", True),
+        ("media", False),
+        ("title / reason", False),
+    ):
+        table.add_column(column, overflow="fold", no_wrap=no_wrap)
     for outcome in outcomes:
         article = outcome.article or {}
         published = article.get("published_at")
@@ -188,7 +196,8 @@ def print_table(outcomes: Sequence[FetchOutcome], out: TextIO) -> None:
             article.get("media") or "",
             article.get("title", "") if outcome.ok else (outcome.reason or ""),
         )
-    Console(file=out, soft_wrap=False, width=max(100, Console(file=out).width)).print(table)
+    interactive = hasattr(out, "isatty") and out.isatty()
+    Console(file=out, width=None if interactive else 160).print(table)
 
 
 def report(outcomes: Sequence[FetchOutcome], err: TextIO) -> None:

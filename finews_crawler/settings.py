@@ -15,6 +15,9 @@ USER_AGENT = f"finews-crawler/{__version__} (+https://github.com/finews-crawler/
 ROBOTSTXT_OBEY = os.environ.get("FINEWS_ROBOTSTXT_OBEY", "1") not in ("0", "false", "no")
 
 # Politeness and throughput: per-domain concurrency bounded, retries with backoff for 5xx/429.
+# Items per response handled in parallel: our spiders yield one thing per response, and Scrapy
+# spawns this many asyncio tasks for every response (the default 100 doubled our CPU per page).
+CONCURRENT_ITEMS = 2
 CONCURRENT_REQUESTS = int(os.environ.get("FINEWS_CONCURRENT_REQUESTS", "32"))
 CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("FINEWS_CONCURRENT_PER_DOMAIN", "16"))
 DOWNLOAD_DELAY = float(os.environ.get("FINEWS_DOWNLOAD_DELAY", "0"))
@@ -22,8 +25,22 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Pages that arrived but were unusable (empty, cut-off JSON, wrong type, redirect loop) are
+# fetched again from their entry URL up to this many times per URL before a failure record.
+FINEWS_REQUEUE_TIMES = int(os.environ.get("FINEWS_REQUEUE_TIMES", "2"))
+# Link safety: private/loopback addresses are allowed for crawls of configured bases; one-off
+# fetches of user-given URLs should run with 0. Links from public pages into private
+# networks are refused regardless (finews_crawler/middlewares.py).
+FINEWS_ALLOW_PRIVATE = os.environ.get("FINEWS_ALLOW_PRIVATE", "1") not in ("0", "false", "no")
 AUTOTHROTTLE_ENABLED = os.environ.get("FINEWS_AUTOTHROTTLE", "0") in ("1", "true", "yes")
 AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+# Waits before retries (base * 2**(n-1), capped) and the longest Retry-After honoured
+# (finews_crawler.middlewares.BackoffMiddleware; Scrapy's own retries do not wait).
+FINEWS_RETRY_BACKOFF = float(os.environ.get("FINEWS_RETRY_BACKOFF", "0.5"))
+FINEWS_RETRY_BACKOFF_MAX = 30.0
+FINEWS_RETRY_AFTER_MAX = 300.0
 
 # Every response reaches the spider (a 404 is recorded as a failure, not filtered silently).
 HTTPERROR_ALLOW_ALL = True
@@ -37,10 +54,25 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "finews_crawler.middlewares.LinkSafetyMiddleware": 50,
+    # After RetryMiddleware (550) on the way out: sees a 429's Retry-After before the retry.
+    "finews_crawler.middlewares.BackoffMiddleware": 560,
+    # Redirect hops bypass the duplicate filter and loops get a reason (never lost silently).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "finews_crawler.middlewares.LoopSafeRedirectMiddleware": 600,
+    # After decompression: GBK pages without (or with a wrong) charset decode right.
+    "finews_crawler.middlewares.EncodingFallbackMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    "finews_crawler.middlewares.RequeuedFollowUpsMiddleware": 950,
 }
 EXTENSIONS = {
     "finews_crawler.extensions.RunReport": 500,
+    "finews_crawler.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
+# Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
+FINEWS_REDIS_URL = os.environ.get("FINEWS_REDIS_URL", "")
+FINEWS_REDIS_IDLE_SECONDS = float(os.environ.get("FINEWS_REDIS_IDLE_SECONDS", "5"))
+ADDONS = {"finews_crawler.distributed.DistributedMode": 0}
 LOG_FORMATTER = "finews_crawler.logformatter.FinewsLogFormatter"
 LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
 
@@ -51,6 +83,9 @@ FINEWS_STORE_FLUSH_SECONDS = 2.0
 
 # Where share pages are built from infoCodes: the real source unless told otherwise.
 FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", "https://app.jg.eastmoney.com")
+# News feeds (spiders emnews, emmedia, emmarket, feeds): the hosts the archive's generator used.
+FINEWS_FEED_BASE = os.environ.get("FINEWS_FEED_BASE", "http://183.136.162.242")
+FINEWS_MARKET_FEED_BASE = os.environ.get("FINEWS_MARKET_FEED_BASE", "http://43.240.125.15:1818")
 
 # Development: cache responses on disk (`-s HTTPCACHE_ENABLED=1`).
 HTTPCACHE_ENABLED = os.environ.get("FINEWS_HTTPCACHE", "0") in ("1", "true", "yes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,10 +38,30 @@ def page_of(raw: RawPage) -> Page:
     )
 
 
+# Errors no retry can cure: the crawler refused the URL itself (link safety).
+PERMANENT_ERRORS = frozenset({"LinkRefused"})
+_TWISTED_FAILURE = re.compile(r"\[<twisted\.python\.failure\.Failure (?:[\w.]+\.)?(\w+): (.*?)>\]")
+_ERROR_HINTS = {
+    "ResponseDataLossError": "response body shorter than its Content-Length (truncated)",
+    "DownloadTimeoutError": "no response within DOWNLOAD_TIMEOUT",
+}
+
+
+def describe_error(error: str) -> str:
+    """A fetch error as a readable reason: Twisted failure reprs unwrapped, empty ones named."""
+    text = _TWISTED_FAILURE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", error).strip()
+    kind, _, message = text.partition(":")
+    if not message.strip() and kind.strip() in _ERROR_HINTS:
+        text = f"{kind.strip()}: {_ERROR_HINTS[kind.strip()]}"
+    return text
+
+
 def check_fetch(raw: RawPage) -> None:
     """Fetch errors and HTTP errors end the article here, with their reason."""
     if raw.get("error"):
-        raise StageFailure("fetch", str(raw["error"]), retriable=True)
+        error = str(raw["error"])
+        permanent = error.partition(":")[0].strip() in PERMANENT_ERRORS
+        raise StageFailure("fetch", describe_error(error), retriable=not permanent)
     status = int(raw.get("status") or 0)
     if status >= 400 or status == 0:
         raise StageFailure("fetch", f"HTTP {status}", retriable=status in RETRIABLE_STATUSES)

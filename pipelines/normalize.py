@@ -40,8 +40,9 @@ def normalize(page: ExtractedPage) -> Article:
     raw, extracted, adapter = page.raw, page.extracted, page.adapter
     context = raw.get("context") or {}
     body_html = extracted.body_html or ""
-    body = html_text.clean(body_html, adapter.boilerplate)
-    securities, boards = stock_codes.from_html(body_html)
+    tree = html_text.parse_fragment(body_html)
+    securities, boards = stock_codes.from_html(tree)  # before cleaning drops the quote block
+    body = html_text.clean(tree, adapter.boilerplate)
 
     published_value = extracted.published or context.get("feed_published")
     try:

@@ -7,8 +7,8 @@ mirrors its counters into the stats collector, so the summary and run record com
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from finews_crawler.sources import identify
@@ -17,6 +17,24 @@ from finews_crawler.storage import Store, UpsertOutcome, open_store
 logger = logging.getLogger("finews.ingest")
 
 STATS_PREFIX = "finews/"
+# In-run duplicates arrive close together (the same article in several feeds of one page);
+# a bounded memory keeps a 100,000-article crawl as small as a 1,000-article one. Repeats
+# older than this are still caught by the store, which reports them as unchanged.
+SEEN_HASHES_LIMIT = 20_000
+
+
+class RecentHashes(OrderedDict[str, str]):
+    """A dict that forgets its oldest entries beyond a limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.limit:
+            self.popitem(last=False)
 
 
 class StageFailure(Exception):
@@ -63,7 +81,9 @@ class IngestRun:
         self.counts: Counter[str] = Counter()
         self.failures: list[dict[str, Any]] = []
         self.outcomes: list[UpsertOutcome] = []  # every store outcome, in order
-        self.seen_hashes: dict[str, str] = {}  # _id -> content_hash, for in-run duplicates
+        self.seen_hashes = RecentHashes(SEEN_HASHES_LIMIT)  # _id -> content_hash, this run
+        # Inside Scrapy: fetch a retriable failure again before recording it (pipelines.requeue).
+        self.requeue: Callable[[Mapping[str, Any], str], bool] | None = None
 
     @classmethod
     def of(cls, crawler) -> IngestRun:
@@ -76,6 +96,9 @@ class IngestRun:
             spider_name = getattr(getattr(crawler, "spidercls", None), "name", "")
             run = cls(store, spider=spider_name, stats=crawler.stats)
             crawler.finews_run = run
+            from pipelines.requeue import Requeuer
+
+            run.requeue = Requeuer(crawler)
             crawler.signals.connect(run._close, signal=signals.engine_stopped)
         return run
 
@@ -88,7 +111,11 @@ class IngestRun:
             self.stats.inc_value(STATS_PREFIX + key, amount)
 
     def fail(self, item: Mapping[str, Any], failure: StageFailure) -> dict[str, Any]:
-        """Record one failure in the store and the counters; one clear log line."""
+        """Record one failure in the store and the counters; one clear log line.
+
+        A retriable failure the crawl can still fetch again is requeued instead: the record
+        is returned (marked `requeued`) but not stored or counted.
+        """
         url = failure_url(item)
         record = {
             "url": url,
@@ -100,6 +127,9 @@ class IngestRun:
             "article_id": failure_article_id(item, url),
             "spider": self.spider or item.get("spider"),
         }
+        if failure.retriable and self.requeue is not None and self.requeue(item, failure.stage):
+            self.count("requeued")
+            return {**record, "requeued": True}
         self.store.record_failure(record)
         self.failures.append(record)
         self.count("failures")

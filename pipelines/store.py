@@ -11,8 +11,6 @@ import logging
 import time
 from typing import ClassVar
 
-from itemadapter import ItemAdapter
-
 from finews_crawler.items import Article
 from finews_crawler.storage.base import FAILED, SPOOLED
 from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
@@ -59,7 +57,7 @@ class StorePipeline(Stage):
         )
 
     def process(self, item: Article) -> Article:
-        self.pending.append(ItemAdapter(item).asdict())
+        self.pending.append(dict(item))  # shallow: ItemAdapter.asdict() deep-copies, slowly
         if (
             len(self.pending) >= self.batch_size
             or time.monotonic() - self._last_flush >= self.flush_seconds

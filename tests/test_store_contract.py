@@ -300,7 +300,8 @@ def test_uri_names_database_and_collection(monkeypatch: pytest.MonkeyPatch) -> N
     env = {"FINEWS_MONGO_DB": "envdb", "FINEWS_MONGO_COLLECTION": "envcol"}
     assert resolve_target("mongodb://h/", {}).database == "finews"
     assert resolve_target("mongodb://h/", {}).collection == "articles"
-    assert (resolve_target("mongodb://h", env).database, resolve_target("mongodb://h", env).collection) == ("envdb", "envcol")  # fmt: skip
+    from_env = resolve_target("mongodb://h", env)
+    assert (from_env.database, from_env.collection) == ("envdb", "envcol")
     target = resolve_target("mongodb://u:p%40ss@h1,h2/db.news?replicaSet=rs&collection=c", env)
     assert (target.database, target.collection) == ("db", "c")
     assert "collection" not in target.client_uri and "replicaSet=rs" in target.client_uri

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import faults as fault_injection
 from . import render
 from .corpus import MAX_ARTICLES, Headline, MockCorpus
 
@@ -197,9 +198,14 @@ async def admin_add(request: web.Request) -> web.Response:
     return _json({**_state(corpus), "added": n})
 
 
-def make_app(corpus: MockCorpus) -> web.Application:
-    """The mock site for ``corpus`` (mutated in place by /_admin routes)."""
-    app = web.Application(middlewares=[_count_requests])
+def make_app(
+    corpus: MockCorpus, faults: fault_injection.FaultPlan | None = None
+) -> web.Application:
+    """The mock site for ``corpus`` (mutated in place by /_admin routes), faults optional."""
+    middlewares: list = [_count_requests]
+    if faults is not None and faults.active:
+        middlewares.append(fault_injection.make_middleware(faults))
+    app = web.Application(middlewares=middlewares)
     app[CORPUS_KEY] = corpus
     app[LOG_KEY] = Counter()
     aid = r"{aid:\d{18}}"
@@ -231,11 +237,15 @@ def _write_port_file(path: str, port: int) -> None:
 
 
 async def serve_async(
-    host: str, port: int, corpus: MockCorpus, port_file: str | None = None
+    host: str,
+    port: int,
+    corpus: MockCorpus,
+    port_file: str | None = None,
+    faults: fault_injection.FaultPlan | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation), then close sockets cleanly."""
     runner = web.AppRunner(
-        make_app(corpus), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        make_app(corpus, faults), access_log=None, handle_signals=False, shutdown_timeout=1.0
     )
     await runner.setup()
     try:
@@ -258,9 +268,15 @@ async def serve_async(
         await runner.cleanup()
 
 
-def serve(host: str, port: int, corpus: MockCorpus, port_file: str | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    corpus: MockCorpus,
+    port_file: str | None = None,
+    faults: fault_injection.FaultPlan | None = None,
+) -> None:
     """Blocking: serve ``corpus`` on host:port (0 = any free port) until SIGTERM/SIGINT."""
-    asyncio.run(serve_async(host, port, corpus, port_file))
+    asyncio.run(serve_async(host, port, corpus, port_file, faults))
 
 
 def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.ArgumentParser:
@@ -270,6 +286,20 @@ def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.Ar
     p.add_argument("--articles", type=int, default=1000, help=f"article count (<= {MAX_ARTICLES})")
     p.add_argument("--seed", type=int, default=7, help="corpus seed")
     p.add_argument("--port-file", default=None, help="write the bound port number here")
+    p.add_argument(
+        "--faults",
+        default=None,
+        help="fault rates, e.g. transient=0.1,permanent=0.05,attempts=2,kinds=http500+reset"
+        " (see finews_crawler/mocksite/faults.py)",
+    )
+    p.add_argument("--fault-seed", type=int, default=0, help="which URLs the rates pick")
+    p.add_argument(
+        "--fault-rule",
+        action="append",
+        default=[],
+        metavar="REGEX=KIND[:K]",
+        help="fault every URL matching REGEX (the first K attempts; always without :K)",
+    )
     return p
 
 
@@ -278,11 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         corpus = MockCorpus(args.seed, args.articles)
-    except ValueError as exc:
+        faults = fault_injection.parse_faults(args.faults, args.fault_seed, args.fault_rule)
+    except (ValueError, re.error) as exc:
         print(f"mock-site: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(args.host, args.port, corpus, args.port_file)
+        serve(args.host, args.port, corpus, args.port_file, faults)
     except OSError as exc:
         print(f"mock-site: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

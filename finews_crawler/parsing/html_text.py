@@ -146,9 +146,13 @@ def _is_hidden(element) -> bool:
     return bool(_HIDDEN.search(element.get("style") or "")) or element.get("hidden") is not None
 
 
-def clean(fragment: str, rules: Boilerplate = Boilerplate()) -> CleanBody:
-    """Remove boilerplate and hidden parts; return the fragment with its lines and images."""
-    root = parse_fragment(fragment)
+def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) -> CleanBody:
+    """Remove boilerplate and hidden parts; return the fragment with its lines and images.
+
+    Takes markup, or a tree from parse_fragment() (cleaned in place: parse once, read it
+    first for what boilerplate would remove, such as the stock codes of a quote block).
+    """
+    root = parse_fragment(fragment) if isinstance(fragment, str) else fragment
     _drop_comment_ranges(root, rules.comment_ranges)
     for xpath in (_DROP_ALWAYS, *rules.xpaths):
         for element in root.xpath(xpath):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from lxml import etree
 from lxml import html as lxml_html
 
 # East Money market numbers -> our market names. 0 covers both Shenzhen and Beijing.
@@ -191,15 +192,18 @@ def _element_name(element) -> str | None:
     return text or None
 
 
-def from_html(fragment: str) -> tuple[list[Security], list[Board]]:
-    """Every security and board in an article's HTML, de-duplicated by secid, in order.
+def from_html(fragment: str | etree._Element) -> tuple[list[Security], list[Board]]:
+    """Every security and board in an article's HTML (markup or parsed tree), by secid, in order.
 
     Names come from inline link text or text mentions; a security seen only in a quote block
     has no name unless the text names it later.
     """
-    if not fragment or not fragment.strip():
-        return [], []
-    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    if isinstance(fragment, str):
+        if not fragment.strip():
+            return [], []
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    else:
+        root = fragment
     mentions: list[Security | Board] = []
     for element in root.iter():
         if not isinstance(element.tag, str):

@@ -6,14 +6,18 @@ Routes to one article, all carrying the same 18-digit number:
   /NewsData/GetNewsText.do?id=NW<id>         text API: JSON whose `content` (inline stock
                                              links kept) or `text` key holds the body HTML
   /a/<id>.html, /news/<column>,<id>.html     article pages (new and old layouts)
+  /web/webapi?type=102|45, /information/newmarket/web/webapi?marketType=37|38|39
+                                             news feeds (JSON lists, newest first): navigate()
+                                             turns each entry into a text-API request
 Matching is by path, not host, so mirrors (finews.zning.xyz, choicewzp1, a local mock) work.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from finews_crawler.parsing.html_text import Boilerplate, first_text, inner_html, parse_fragment
 from finews_crawler.sources.base import (
@@ -28,6 +32,11 @@ from finews_crawler.sources.base import (
 CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 SHARE_PATH = "/html_News/NewsShare.html"
 TEXT_API_PATH = "/NewsData/GetNewsText.do"
+FEED_PATH = "/web/webapi"
+MARKET_FEED_PATH = "/information/newmarket/web/webapi"
+FEED_PATHS = (MARKET_FEED_PATH, FEED_PATH)
+FEED_PAGE_PARAM = "page"  # what the mock serves; the real hosts' paging is unverified
+FEED_LIST_KEYS = ("records", "nodeList", "record")
 
 _INFO_CODE = re.compile(r"^NW(\d{18})$", re.I)
 _ARTICLE_PATH = re.compile(r"/a/(\d{18})\.html$")
@@ -83,6 +92,85 @@ def text_api_url(page_url: str, info_code: str) -> str:
     return urlunsplit((scheme, netloc, TEXT_API_PATH, f"id={info_code}", ""))
 
 
+@dataclass(frozen=True)
+class Feed:
+    """One list API: where it lives and how the archive filed its articles."""
+
+    name: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    market_host: bool  # served by the market-feed host (FINEWS_MARKET_FEED_BASE)
+    category: str | None  # None: the pinyin of the entry's media name
+    tag: str | None  # None: "<media>新闻"
+
+
+FEEDS: dict[str, Feed] = {
+    "emnews": Feed("emnews", FEED_PATH, (("type", "102"),), False, "emnews", "东财滚动新闻"),
+    "emmedia": Feed("emmedia", FEED_PATH, (("type", "45"),), False, None, None),
+    **{
+        f"emmarket{market}": Feed(
+            f"emmarket{market}", MARKET_FEED_PATH, (("marketType", market),), True, "emmarket", None
+        )
+        for market in ("37", "38", "39")
+    },
+}
+
+
+def feed_url(base: str, feed: Feed, page: int, count: int = 100) -> str:
+    """Page `page` (1 = newest) of a feed on a host."""
+    query = [*feed.params, ("count", str(count))]
+    if feed.path == FEED_PATH:
+        query.append(("newsid", "1"))
+    query.append((FEED_PAGE_PARAM, str(page)))
+    return f"{base.rstrip('/')}{feed.path}?{urlencode(query)}"
+
+
+def _pinyin(text: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(text)).lower()
+
+
+def feed_entries(page: Page) -> list[FollowUp]:
+    """Each feed entry as a text-API request carrying the feed's fields (ExtractionError if
+    the page is not a feed). Articles are fetched from `context['article_base']`, else the
+    feed's own host."""
+    data = page.json()
+    if isinstance(data, dict):
+        for wrapper in ("data", "Data"):
+            if isinstance(data.get(wrapper), dict):
+                data = data[wrapper]
+    key = next((k for k in FEED_LIST_KEYS if isinstance(data, dict) and k in data), None)
+    if key is None or not isinstance(data[key] or [], list):
+        raise ExtractionError(f"feed JSON has no {'/'.join(FEED_LIST_KEYS)} list")
+    feed = FEEDS.get(str(page.context.get("feed") or ""))
+    base = page.context.get("article_base") or page.address
+    follow_ups = []
+    for entry in data[key] or []:
+        if not isinstance(entry, dict):
+            continue
+        code = str(_first(entry, ("infoCode", "infocode", "InfoCode")) or "").strip().upper()
+        media = _first(entry, MEDIA_KEYS)
+        tag = feed.tag if feed and feed.tag else (f"{media}新闻" if media else None)
+        category = feed.category if feed and feed.category else (_pinyin(media) if media else None)
+        link = share_url(base, code)
+        context = {
+            **page.context,
+            "feed_title": _first(entry, TITLE_KEYS),
+            "feed_published": _first(entry, TIME_KEYS),
+            "feed_media": media,
+            "feed_summary": strip_title_brackets(_first(entry, SUMMARY_KEYS)),
+            "category": category,
+            "tags": [tag] if tag else [],
+            "info_code": code,
+            "article_id": code[2:] if _INFO_CODE.match(code) else None,
+            "entry_url": link,
+            "source_url": link,
+        }
+        follow_ups.append(FollowUp(url=text_api_url(base, code), context=context))
+    return follow_ups
+
+
 class EastMoneyAdapter(SourceAdapter):
     name: ClassVar[str] = "eastmoney"
     priority: ClassVar[int] = 10
@@ -121,7 +209,7 @@ class EastMoneyAdapter(SourceAdapter):
         parts = urlsplit(url)
         path = parts.path
         return (
-            path.endswith((SHARE_PATH, TEXT_API_PATH))
+            path.endswith((SHARE_PATH, TEXT_API_PATH, *FEED_PATHS))
             or bool(_ARTICLE_PATH.search(path) or _NEWS_PATH.search(path))
             or (parts.hostname or "").endswith("eastmoney.com")
         )
@@ -149,7 +237,9 @@ class EastMoneyAdapter(SourceAdapter):
     # ---- navigation ----------------------------------------------------------------------
 
     def navigate(self, page: Page) -> list[FollowUp] | None:
-        """A share-page shell leads to the text API; every other page is final."""
+        """A feed leads to its entries, a share-page shell to the text API; the rest is final."""
+        if urlsplit(page.address).path.endswith(FEED_PATHS):
+            return feed_entries(page)
         if not urlsplit(page.address).path.endswith(SHARE_PATH):
             return None
         if self._rendered_body(page) is not None:
@@ -167,6 +257,9 @@ class EastMoneyAdapter(SourceAdapter):
         path = urlsplit(page.address).path
         if path.endswith(TEXT_API_PATH):
             return self._from_text_api(page)
+        if path.endswith(FEED_PATHS):
+            feed_entries(page)  # raises the reason a feed page could not be read
+            raise ExtractionError("a feed page lists articles, it is not one")
         if path.endswith(SHARE_PATH):
             if self._rendered_body(page) is None:
                 if info_code_of(page.address) is None:
@@ -176,7 +269,10 @@ class EastMoneyAdapter(SourceAdapter):
         return self._from_html_page(page, "eastmoney:article-page")
 
     def _from_text_api(self, page: Page) -> Extracted:
-        data = page.json()
+        try:
+            data = page.json()
+        except ExtractionError as exc:  # an API answer cut short is worth fetching again
+            raise ExtractionError(exc.reason, retriable=True) from None
         if isinstance(data, dict):
             for wrapper in ("data", "Data", "result"):
                 if isinstance(data.get(wrapper), dict):

@@ -7,9 +7,8 @@ with the response, or a RawPage carrying the fetch error. Nothing is silently lo
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -33,12 +32,20 @@ def split_arg(value: str | None) -> list[str]:
     return [part.strip(" ,") for part in _LIST_SEPARATOR.split(value) if part.strip(" ,")]
 
 
-def read_lines(path: str | None) -> list[str]:
-    """Non-empty, non-comment lines of a file (`-` is not supported here: use `finews fetch -`)."""
+def iter_lines(path: str | None) -> Iterator[str]:
+    """Non-empty, non-comment lines of a file, streamed: a 100,000-URL file is never in memory."""
     if not path:
-        return []
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        return
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                yield line
+
+
+def read_lines(path: str | None) -> list[str]:
+    """All of iter_lines() at once, for small files."""
+    return list(iter_lines(path))
 
 
 class FinewsSpider(scrapy.Spider):

@@ -7,13 +7,15 @@ finews crawl newsshare -a urls_file=urls.txt -s FINEWS_SHARE_BASE=http://127.0.0
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
+from pathlib import Path
 
 import scrapy
 
 from finews_crawler.items import RawPage
 from finews_crawler.sources.eastmoney import share_url
-from finews_crawler.spiders.base import FinewsSpider, read_lines, split_arg
+from finews_crawler.spiders.base import FinewsSpider, iter_lines, split_arg
 
 
 class NewsShareSpider(FinewsSpider):
@@ -39,12 +41,15 @@ class NewsShareSpider(FinewsSpider):
             )
             if value
         }
-        self.start_urls_given = split_arg(url) + split_arg(urls) + read_lines(urls_file)
+        self.start_urls_given = split_arg(url) + split_arg(urls)
+        self.urls_file = urls_file
+        if urls_file and not Path(urls_file).is_file():
+            raise ValueError(f"urls_file {urls_file!r} does not exist")
         # infoCodes as NW + 18 digits; a bare 18-digit article number means the same.
         self.info_codes = [
             f"NW{code}" if code.isdigit() else code.upper() for code in split_arg(info_codes)
         ]
-        if not self.start_urls_given and not self.info_codes:
+        if not self.start_urls_given and not self.info_codes and not urls_file:
             raise ValueError(
                 "newsshare needs input: -a url=URL[,URL...], -a urls_file=FILE"
                 " or -a info_codes=NW...[,NW...]"
@@ -52,7 +57,7 @@ class NewsShareSpider(FinewsSpider):
 
     def start_page_requests(self) -> Iterable[scrapy.Request | RawPage]:
         base = self.settings.get("FINEWS_SHARE_BASE")
-        for url in self.start_urls_given:
+        for url in itertools.chain(self.start_urls_given, iter_lines(self.urls_file)):
             yield self.start_request_or_failure(url)
         for code in self.info_codes:
             yield self.start_request_or_failure(share_url(base, code), {"info_code": code})

@@ -254,10 +254,16 @@ class MongoStore(Store):
                 self.uri_for_display,
             )
 
+    @property
+    def connected(self) -> bool:
+        """False while a store opened without its server (spool mode) has not reached it."""
+        return self._ready
+
     # ---- setup ---------------------------------------------------------------------------
 
     def _scrub(self, exc: BaseException | str) -> str:
-        text = redact_uri(str(exc))
+        # pymongo appends timeouts and a topology dump to "host: reason": keep the reason.
+        text = redact_uri(str(exc).split(" (configured timeouts")[0].split(", Timeout:")[0])
         if len(self.target.secret) >= 4:  # a 1-3 character "secret" would mangle the message
             text = text.replace(self.target.secret, "***")
         return text[:500]
@@ -301,14 +307,15 @@ class MongoStore(Store):
         failed: dict[str, str] = {}  # _id -> reason
         for incoming in articles:
             existing = current.get(incoming["_id"])
-            outcome = apply_upsert(existing, incoming, now)
-            if outcome.status != UNCHANGED:
-                try:
+            try:
+                outcome = apply_upsert(existing, incoming, now)
+                if outcome.status != UNCHANGED:
                     outcome.article = fit_document(outcome.article)
-                except (bson.InvalidDocument, ValueError, OverflowError) as exc:
-                    failed[incoming["_id"]] = f"not storable in MongoDB: {exc}"[:300]
-                    outcomes.append(UpsertOutcome(FAILED, dict(incoming), failed[incoming["_id"]]))
-                    continue
+            except (bson.InvalidDocument, TypeError, ValueError, OverflowError) as exc:
+                failed[incoming["_id"]] = f"not storable in MongoDB: {exc}"[:300]
+                outcomes.append(UpsertOutcome(FAILED, dict(incoming), failed[incoming["_id"]]))
+                continue
+            if outcome.status != UNCHANGED:
                 if existing is not None and outcome.status == UPDATED:
                     revision = int(existing.get("revision") or 1)
                     old = {k: v for k, v in existing.items() if k != "_id"}

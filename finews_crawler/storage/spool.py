@@ -300,6 +300,8 @@ class SpoolingStore(Store):
         self._clock = clock
         self._down_until = 0.0  # while clock() < this, don't even try
         self._down = False  # an outage is in progress (next try is a single probe)
+        if getattr(inner, "connected", True) is False:  # opened while its server was away
+            self._down, self._down_until = True, clock() + outage_seconds
 
     @property
     def spool_key(self) -> str:

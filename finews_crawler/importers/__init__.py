@@ -1,0 +1,1 @@
+"""Imports: existing archives brought into the store through the same pipelines as a crawl."""

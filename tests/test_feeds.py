@@ -1,0 +1,200 @@
+"""Feed spiders against the mock site: feed fields carried, incremental paging, refresh, failures.
+
+Crawls run as real `finews crawl` subprocesses (bounded by timeouts) into real SQLite files;
+what was fetched is read from the mock site's own request log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finews_crawler.incremental import parse_since
+from finews_crawler.middlewares import retry_after_seconds
+from finews_crawler.mocksite import render
+from finews_crawler.mocksite.corpus import MockCorpus
+from finews_crawler.sources import Page, adapter_for
+from finews_crawler.storage import open_store
+
+CRAWL_TIMEOUT = 180
+TEXT_API = "/NewsData/GetNewsText.do?id="
+
+
+def crawl_command(store: Path, spider: str, base: str, *extra: str) -> list[str]:
+    """`finews --store ... crawl SPIDER` against a mock site on every configured host."""
+    return [
+        sys.executable,
+        "-m",
+        "finews_crawler.cli",
+        "--store",
+        f"sqlite:///{store}",
+        "crawl",
+        spider,
+        "-s",
+        f"FINEWS_FEED_BASE={base}",
+        "-s",
+        f"FINEWS_MARKET_FEED_BASE={base}",
+        "-s",
+        f"FINEWS_SHARE_BASE={base}",
+        "-s",
+        "FINEWS_STORE_FLUSH_SECONDS=0.5",
+        "-L",
+        "WARNING",
+        *extra,
+    ]
+
+
+def run_crawl(
+    store: Path, spider: str, base: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        crawl_command(store, spider, base, *extra),
+        cwd=store.parent,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+    )
+
+
+def text_api_counts(log: dict[str, Any]) -> Counter[str]:
+    """Article id -> how often its text API was requested, from the mock's /_log."""
+    counts: Counter[str] = Counter()
+    for path, n in log["requests"].items():
+        if path.startswith(TEXT_API):
+            counts[path[len(TEXT_API) :].removeprefix("NW")] += n
+    return counts
+
+
+def stored_ids(store: Path) -> set[str]:
+    with open_store(f"sqlite:///{store}") as opened:
+        return {article["_id"] for article in opened.iter_articles()}
+
+
+# ---- adapter: feed JSON -> follow-ups -------------------------------------------------------
+
+
+def test_feed_entries_carry_the_feed_fields():
+    corpus = MockCorpus(7, 12)
+    article = corpus.article(11)
+    market = "/information/newmarket/web/webapi?marketType=38"
+    feeds = {
+        "emnews": (
+            {"records": [render.feed_102_record(article, "http://x")]},
+            "/web/webapi?type=102",
+        ),
+        "emmedia": ({"nodeList": [render.feed_45_node(article)]}, "/web/webapi?type=45"),
+        "emmarket38": ({"record": [render.market_record(article)]}, market),
+    }
+    for feed, (payload, path) in feeds.items():
+        page = Page(
+            url=f"http://feed.test{path}&count=100&page=1",
+            text=json.dumps(payload, ensure_ascii=False),
+            content_type="application/json",
+            context={"feed": feed, "feed_page": 1, "article_base": "http://articles.test"},
+        )
+        (entry,) = adapter_for(page.url).navigate(page)
+        assert entry.url == f"http://articles.test/NewsData/GetNewsText.do?id={article.info_code}"
+        context = entry.context
+        assert context["article_id"] == article.id
+        assert context["feed_title"] == article.title
+        assert context["feed_published"] == article.showtime
+        assert context["entry_url"].endswith(f"NewsShare.html?infoCode={article.info_code}")
+        if feed == "emnews":
+            assert context["feed_summary"] == article.summary  # 【title】 prefix dropped
+            assert (context["category"], context["tags"]) == ("emnews", ["东财滚动新闻"])
+        else:
+            assert context["feed_media"] == article.media
+            assert context["tags"] == [f"{article.media}新闻"]
+
+
+def test_a_page_that_is_not_a_feed_is_an_extraction_error():
+    from finews_crawler.sources import ExtractionError
+
+    page = Page(url="http://feed.test/web/webapi?type=102", text='{"error": "busy"}')
+    adapter = adapter_for(page.url)
+    with pytest.raises(ExtractionError, match="no records/nodeList/record list"):
+        adapter.navigate(page)
+    with pytest.raises(ExtractionError, match="no records/nodeList/record list"):
+        adapter.extract(page)
+
+
+def test_since_and_retry_after_parsing():
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert parse_since("6h", now) == now - timedelta(hours=6)
+    assert parse_since("2d", now) == now - timedelta(days=2)
+    assert parse_since("2024-05-01 08:00") == datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # +08:00
+    with pytest.raises(ValueError, match="since="):
+        parse_since("yesterday-ish")
+    assert retry_after_seconds(b"7") == 7.0
+    assert retry_after_seconds("Wed, 01 May 2024 12:00:30 GMT", now=now.timestamp()) == 30.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+
+
+# ---- crawls ---------------------------------------------------------------------------------
+
+
+def test_all_feeds_in_one_crawl_fetch_each_article_once(start_mock_site, tmp_path):
+    site = start_mock_site(articles=90)
+    store = tmp_path / "feeds.sqlite3"
+    result = run_crawl(store, "feeds", site.base_url, "-a", "count=20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    truth = {site.corpus.article(i).id: site.corpus.article(i) for i in range(90)}
+    assert stored_ids(store) == set(truth)
+    counts = text_api_counts(site.get_json("/_log"))
+    assert set(counts) == set(truth) and set(counts.values()) == {1}  # met in 2-3 feeds each
+    with open_store(f"sqlite:///{store}") as opened:
+        for article_id, mock in list(truth.items())[:10]:
+            stored = opened.get_article(article_id)
+            assert stored["title"] == mock.title
+            assert stored["media"] == mock.media
+            assert stored["category"] and stored["tags"]
+
+
+def test_incremental_max_pages_since_and_refresh(start_mock_site, tmp_path):
+    site = start_mock_site(articles=100)
+    corpus = site.corpus
+    store = tmp_path / "inc.sqlite3"
+
+    first = run_crawl(store, "emnews", site.base_url, "-a", "count=10", "-a", "max_pages=2")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert stored_ids(store) == {corpus.article(i).id for i in range(80, 100)}  # newest 20
+
+    since = corpus.article(60).showtime  # Beijing time, as the feeds show it
+    second = run_crawl(store, "emnews", site.base_url, "-a", "count=10", "-a", f"since={since}")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert stored_ids(store) == {corpus.article(i).id for i in range(60, 100)}
+
+    site.get_json("/_admin/edit?i=99")
+    before = text_api_counts(site.get_json("/_log"))
+    third = run_crawl(
+        store, "emnews", site.base_url, "-a", "count=10", "-a", "max_pages=1", "-a", "refresh=1"
+    )
+    assert third.returncode == 0, third.stderr[-2000:]
+    fetched = text_api_counts(site.get_json("/_log")) - before
+    assert set(fetched) == {corpus.article(i).id for i in range(90, 100)}  # page 1 again
+    assert "10 new" not in third.stderr and "1 updated, 9 unchanged" in third.stderr
+    with open_store(f"sqlite:///{store}") as opened:
+        edited = opened.get_article(corpus.article(99).id)
+    assert edited["title"] == site.get_json(f"/_truth/{corpus.article(99).id}.json")["title"]
+    assert edited["revision"] == 2
+
+
+def test_a_failing_feed_page_is_recorded_and_fails_the_crawl(start_mock_site, tmp_path):
+    site = start_mock_site(articles=10)
+    store = tmp_path / "bad.sqlite3"
+    result = run_crawl(store, "emnews", site.base_url + "/gone", "-s", "RETRY_TIMES=0")
+    assert result.returncode == 1
+    with open_store(f"sqlite:///{store}") as opened:
+        failures = list(opened.iter_failures())
+    assert [failure["reason"] for failure in failures] == ["HTTP 404"]
+    assert "/gone/web/webapi?type=102" in failures[0]["url"]
