@@ -3,6 +3,10 @@
 finews crawl SPIDER [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-O out.jsonl] [-L LEVEL]
 finews mock-site [--port N] [--articles N] [--seed S]
 finews show ID          finews count          finews failures          finews demo
+finews retry-failures [--dry-run] [--include-permanent] [-s NAME=VALUE ...]
+finews fetch URL|INFOCODE... [-] [--table] [--no-store]
+finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
+finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
 """
 
 from __future__ import annotations
@@ -89,6 +93,19 @@ def cmd_failures(args: argparse.Namespace) -> int:
         )
     print(f"{len(failures)} failure record(s)", file=sys.stderr)
     return 0
+
+
+def cmd_retry_failures(args: argparse.Namespace) -> int:
+    from finews_crawler.retry_failures import retry_failures
+    from finews_crawler.storage import store_uri
+
+    return retry_failures(
+        store_uri(args.store),
+        include_permanent=args.include_permanent,
+        dry_run=args.dry_run,
+        settings=args.set,
+        log_level=args.log_level,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -212,8 +229,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_posts(args: argparse.Namespace) -> int:
+    import logging
+
     from finews_crawler.importers.jekyll_posts import import_posts
 
+    logging.getLogger("finews.ingest").setLevel(logging.ERROR)  # failures are listed below
     with _open(args) as store:
         report = import_posts(args.paths, store, share_base=args.share_base)
     for result in report.results:
@@ -241,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--text", action="store_true", help="title, date and body text only")
     commands.add_parser("count", help="number of stored articles")
     commands.add_parser("failures", help="list failure records")
+    retry = commands.add_parser(
+        "retry-failures", help="crawl the URLs of retriable failure records again"
+    )
+    retry.add_argument("--dry-run", action="store_true", help="list spider and URL, crawl none")
+    retry.add_argument(
+        "--include-permanent", action="store_true", help="retry permanent failures too"
+    )
+    retry.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    retry.add_argument("-L", "--log-level", default="WARNING", help="Scrapy log level")
     replay = commands.add_parser("replay", help="write the outage spool into the store")
     replay.add_argument(
         "--spool-dir", help="spool directory (default: $FINEWS_SPOOL_DIR or data/spool)"
@@ -286,6 +315,7 @@ HANDLERS = {
     "show": cmd_show,
     "count": cmd_count,
     "failures": cmd_failures,
+    "retry-failures": cmd_retry_failures,
     "demo": cmd_demo,
     "replay": cmd_replay,
     "fetch": cmd_fetch,

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from finews_crawler.exporters.jsonl import article_json
 from finews_crawler.spiders.fetch import BadTarget, FetchSpider, target_url
+from pipelines.run import IngestRun
 
 SETTINGS_MODULE = "finews_crawler.settings"
 # "spooled": the store was unreachable; the article waits in the local spool for replay.
@@ -129,6 +130,12 @@ def fetch(
         collector = _Collector()
         crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(collector.item_dropped, signal=signals.item_dropped)
+        # A crawl keeps only counts; a fetch reports each article's store outcome.
+        crawler.signals.connect(
+            lambda spider: setattr(IngestRun.of(crawler), "keep_outcomes", True),
+            signal=signals.spider_opened,
+            weak=False,
+        )
         process.crawl(crawler, targets=list(by_url))
         process.start()
         run = getattr(crawler, "finews_run", None)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
@@ -284,15 +284,31 @@ class EncodingFallbackMiddleware:
     statistically, which reads a short GBK page as Korean (cp949) without a trace. Here an
     undeclared body that is not valid UTF-8 is read as GB18030 (the superset of GBK and
     GB2312) when it decodes cleanly as such, and so is a body its declared charset cannot
-    decode (a GBK page labelled UTF-8). Valid, declared pages pass untouched.
+    decode (a GBK page labelled UTF-8). Valid, declared pages pass untouched; binary bodies
+    (NUL bytes under a non-text content type) stay binary.
     """
 
     FALLBACKS = ("utf-8", "gb18030")
+    TEXTUAL = ("text/", "json", "xml", "javascript", "html")
 
     def process_response(self, request, response, spider=None):
         if not isinstance(response, TextResponse) or not response.body:
             return response
         body = response.body
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if b"\x00" in body[:4096] and not any(kind in content_type for kind in self.TEXTUAL):
+            # An image or archive Scrapy sniffed as text (by the URL's .html): keep it binary,
+            # so it fails as "not a text response" instead of as an odd page.
+            return Response(
+                url=response.url,
+                status=response.status,
+                headers=response.headers,
+                body=body,
+                flags=response.flags,
+                request=response.request,
+                ip_address=response.ip_address,
+                protocol=response.protocol,
+            )
         declared = self.declared_encoding(response)
         if declared and _decodes(body, declared):
             return response

@@ -259,7 +259,9 @@ class Scheduler:
             wait = (due - _now()).total_seconds()
             if wait > 0 and self.stop.wait(wait):
                 break
-            last_status = self.tick(due) or last_status
+            status = self.tick(due)
+            if status is not None:  # a skip keeps the last run's status
+                last_status = status
             self.ticks += 1
             if self.config.runs is not None and self.ticks >= self.config.runs:
                 break

@@ -60,7 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "finews_crawler.middlewares.LoopSafeRedirectMiddleware": 600,
     # After decompression: GBK pages without (or with a wrong) charset decode right.
-    "finews_crawler.middlewares.EncodingFallbackMiddleware": 560,
+    "finews_crawler.middlewares.EncodingFallbackMiddleware": 585,
 }
 SPIDER_MIDDLEWARES = {
     "finews_crawler.middlewares.RequeuedFollowUpsMiddleware": 950,

@@ -53,6 +53,7 @@ def ingest_pages(
         if store is None:
             raise ValueError("ingest_pages needs a store or an IngestRun")
         run = IngestRun(store, spider=spider)
+    run.keep_outcomes = True
     *article_stages, store_stage = (stage(run) for stage in STAGES)
     assert isinstance(store_stage, StorePipeline)
     store_stage.batch_size, store_stage.flush_seconds = 10**9, float("inf")  # flush at the end

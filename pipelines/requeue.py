@@ -34,10 +34,14 @@ class Requeuer:
         settings = crawler.settings
         self.times = settings.getint("FINEWS_REQUEUE_TIMES", DEFAULT_TIMES)
         # Errors Scrapy's RetryMiddleware has retried already: their budget is spent.
-        self.retried_errors = {
-            (entry if isinstance(entry, str) else entry.__name__).rsplit(".", 1)[-1]
-            for entry in settings.getlist("RETRY_EXCEPTIONS")
-        } if settings.getbool("RETRY_ENABLED") else set()
+        self.retried_errors = (
+            {
+                (entry if isinstance(entry, str) else entry.__name__).rsplit(".", 1)[-1]
+                for entry in settings.getlist("RETRY_EXCEPTIONS")
+            }
+            if settings.getbool("RETRY_ENABLED")
+            else set()
+        )
 
     def already_retried(self, item: Mapping[str, Any]) -> bool:
         if int(item.get("status") or 0) >= 400:

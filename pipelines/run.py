@@ -21,6 +21,7 @@ STATS_PREFIX = "finews/"
 # a bounded memory keeps a 100,000-article crawl as small as a 1,000-article one. Repeats
 # older than this are still caught by the store, which reports them as unchanged.
 SEEN_HASHES_LIMIT = 20_000
+KEPT_FAILURES = 1_000
 
 
 class RecentHashes(OrderedDict[str, str]):
@@ -80,7 +81,10 @@ class IngestRun:
         self.stats = stats
         self.counts: Counter[str] = Counter()
         self.failures: list[dict[str, Any]] = []
-        self.outcomes: list[UpsertOutcome] = []  # every store outcome, in order
+        # Store outcomes hold whole articles: kept only when the caller asks (plain-function
+        # ingests read them back); a crawl keeps counts, so its memory does not grow.
+        self.keep_outcomes = False
+        self.outcomes: list[UpsertOutcome] = []
         self.seen_hashes = RecentHashes(SEEN_HASHES_LIMIT)  # _id -> content_hash, this run
         # Inside Scrapy: fetch a retriable failure again before recording it (pipelines.requeue).
         self.requeue: Callable[[Mapping[str, Any], str], bool] | None = None
@@ -131,7 +135,8 @@ class IngestRun:
             self.count("requeued")
             return {**record, "requeued": True}
         self.store.record_failure(record)
-        self.failures.append(record)
+        if len(self.failures) < KEPT_FAILURES:  # the store has them all; this is for reports
+            self.failures.append(record)
         self.count("failures")
         self.count(f"failures/{failure.stage}")
         logger.warning("failed [%s] %s: %s", failure.stage, record["url"], record["reason"])

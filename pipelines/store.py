@@ -89,7 +89,8 @@ class StorePipeline(Stage):
                 urls=[doc.get("source_url") for doc in stored],
                 article_ids=[doc["_id"] for doc in stored],
             )
-        self.run.outcomes.extend(outcomes)
+        if self.run.keep_outcomes:
+            self.run.outcomes.extend(outcomes)
 
     def close_spider(self) -> None:
         self.flush()

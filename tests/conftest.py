@@ -19,6 +19,8 @@ from finews_crawler.mocksite import MockCorpus
 from finews_crawler.mocksite.process import MockSiteProcess
 from finews_crawler.mocksite.process import start_mock_site as launch
 
+pytest_plugins = ["tests.redis_server", "tests.mongo_server"]
+
 MOCK_SITE_ARTICLES = 300
 MOCK_SITE_SEED = 7
 

@@ -57,12 +57,21 @@ def run(articles: int, seed: int = 5) -> dict[str, Any]:
                 f"sqlite:///{work}/fetch-only.sqlite3", urls_file, "-s", "ITEM_PIPELINES={}"
             ),
             "requests loop (b)": [
-                sys.executable, "-m", "finews_crawler.bench.peers", "requests-loop",
-                site.base_url, str(work / "codes.txt"), str(work / "posts"),
+                sys.executable,
+                "-m",
+                "finews_crawler.bench.peers",
+                "requests-loop",
+                site.base_url,
+                str(work / "codes.txt"),
+                str(work / "posts"),
             ],  # fmt: skip
             "aiohttp fetch-only (c)": [
-                sys.executable, "-m", "finews_crawler.bench.peers", "aiohttp",
-                str(urls_file), str(CONCURRENT_REQUESTS_PER_DOMAIN),
+                sys.executable,
+                "-m",
+                "finews_crawler.bench.peers",
+                "aiohttp",
+                str(urls_file),
+                str(CONCURRENT_REQUESTS_PER_DOMAIN),
             ],  # fmt: skip
         }
         for name, command in variants.items():

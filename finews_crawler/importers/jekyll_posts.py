@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from finews_crawler.exporters.jekyll import BODY_CLOSE, BODY_OPEN
 from finews_crawler.items import RawPage
 from finews_crawler.sources.eastmoney import ADAPTER as EASTMONEY
 from finews_crawler.sources.eastmoney import share_url, text_api_url
@@ -44,7 +45,7 @@ SPIDER = "import-posts"
 FEED_CATEGORIES = frozenset({"emnews"})  # categories naming a feed, not a media
 TAG_SUFFIX = "新闻"
 BATCH = 500
-POST_SUFFIXES = (".md", ".markdown", ".html")
+POST_SUFFIXES = (".md", ".markdown")  # in directories; a file named explicitly may be any
 
 # Jekyll's own rule: front matter is the first `---` line to the next `---` or `...` line.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
@@ -70,7 +71,7 @@ class Post:
     front: dict[str, Any]
     digest: str | None
     body: str
-    link: str | None
+    link: str | None  # None: no link line; "": an empty `<>`
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -99,7 +100,7 @@ def parse_post(path: Path) -> Post:
     while lines and (not lines[-1].strip() or _BACK_LINK.match(lines[-1].strip())):
         lines.pop()
     if lines and (match := _LINK_LINE.match(lines[-1].strip())):
-        link = match.group(1) or None
+        link = match.group(1)  # "" for the archive's empty `<>`
         lines.pop()
     digest_lines = []
     while lines and (lines[0].startswith(">") or (digest_lines and not lines[0].strip())):
@@ -116,7 +117,9 @@ def parse_post(path: Path) -> Post:
 
 
 def body_html(body: str) -> str:
-    """HTML as it is; plain text as one <p> per non-empty line."""
+    """HTML as it is (without our export's wrapper); plain text as one <p> per non-empty line."""
+    if body.startswith(BODY_OPEN) and body.endswith(BODY_CLOSE):
+        return body[len(BODY_OPEN) : -len(BODY_CLOSE)]
     if _HTML_BODY.search(body):
         return body
     return "".join(
@@ -173,23 +176,28 @@ def article_number(post: Post) -> str:
     raise PostError("no East Money article id in the source link or the file name")
 
 
-def front_problems(post: Post) -> list[str]:
-    """Front-matter defects that make the post unusable, all named at once."""
+def post_problems(post: Post) -> list[str]:
+    """Defects that make the post unusable, all named at once (not only the first)."""
     problems = []
     if not str(post.front.get("title") or "").strip():
         problems.append("empty title")
     date = front_date(post.front.get("date"))
     if not re.search(r"\d", date.replace("+0800", "")):
         problems.append(f"date {date!r} holds no date" if date else "no date")
-    if problems and post.link is None:
-        problems.append("empty source link <>")
+    if not post.body.strip():
+        problems.append("empty body")
+    if problems:  # a missing link alone is no defect; next to others it explains them
+        if post.link == "":
+            problems.append("empty source link <>")
+        elif post.link is None:
+            problems.append("no source link")
     return problems
 
 
 def post_page(post: Post, share_base: str) -> RawPage:
     """The text-API page this post was made from, ready for the pipelines."""
     number = article_number(post)
-    problems = front_problems(post)
+    problems = post_problems(post)
     if problems:
         raise PostError("; ".join(problems))
     code = f"NW{number}"

@@ -16,6 +16,7 @@ Without --faults/--fault-rule no middleware is installed: the normal path stays 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import re
@@ -24,7 +25,8 @@ import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -304,3 +306,48 @@ def pad_to(body: bytes, ctype: str, size: int) -> bytes:
     if marker in body:
         return body.replace(marker, filler + marker, 1)
     return body + filler
+
+
+# ---- canned responses (the bad-input corpus served over HTTP) ------------------------------
+
+
+@dataclass(frozen=True)
+class Canned:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def load_cases(directory: str | Path) -> dict[str, Canned]:
+    """Path+query -> canned response, from case folders holding meta.json and input.*[.gz].
+
+    meta.json gives the case's `url` (only its path and query matter here), `content_type`
+    and `status`; cases with `"crawl": false` (fetch errors, context-dependent) are skipped.
+    """
+    cases: dict[str, Canned] = {}
+    for meta_file in sorted(Path(directory).glob("*/meta.json")):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        if not meta.get("crawl", True) or meta.get("error"):
+            continue
+        (input_file,) = meta_file.parent.glob("input.*")
+        body = input_file.read_bytes()
+        if input_file.suffix == ".gz":
+            body = gzip.decompress(body)
+        parts = urlsplit(meta["url"])
+        key = parts.path + (f"?{parts.query}" if parts.query else "")
+        cases[key] = Canned(int(meta.get("status") or 200), meta.get("content_type") or "", body)
+    return cases
+
+
+def make_cases_middleware(cases: dict[str, Canned]) -> Callable:
+    """An aiohttp middleware answering the canned URLs byte for byte (headers as given)."""
+
+    @web.middleware
+    async def canned(request: web.Request, handler: Handler) -> web.StreamResponse:
+        found = cases.get(request.raw_path)
+        if found is None:
+            return await handler(request)
+        headers = {"Content-Type": found.content_type} if found.content_type else {}
+        return web.Response(body=found.body, status=found.status, headers=headers)
+
+    return canned

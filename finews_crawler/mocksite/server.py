@@ -199,12 +199,16 @@ async def admin_add(request: web.Request) -> web.Response:
 
 
 def make_app(
-    corpus: MockCorpus, faults: fault_injection.FaultPlan | None = None
+    corpus: MockCorpus,
+    faults: fault_injection.FaultPlan | None = None,
+    cases: dict[str, fault_injection.Canned] | None = None,
 ) -> web.Application:
     """The mock site for ``corpus`` (mutated in place by /_admin routes), faults optional."""
     middlewares: list = [_count_requests]
     if faults is not None and faults.active:
         middlewares.append(fault_injection.make_middleware(faults))
+    if cases:
+        middlewares.append(fault_injection.make_cases_middleware(cases))
     app = web.Application(middlewares=middlewares)
     app[CORPUS_KEY] = corpus
     app[LOG_KEY] = Counter()
@@ -242,10 +246,14 @@ async def serve_async(
     corpus: MockCorpus,
     port_file: str | None = None,
     faults: fault_injection.FaultPlan | None = None,
+    cases: dict[str, fault_injection.Canned] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation), then close sockets cleanly."""
     runner = web.AppRunner(
-        make_app(corpus, faults), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        make_app(corpus, faults, cases),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=1.0,
     )
     await runner.setup()
     try:
@@ -274,9 +282,10 @@ def serve(
     corpus: MockCorpus,
     port_file: str | None = None,
     faults: fault_injection.FaultPlan | None = None,
+    cases: dict[str, fault_injection.Canned] | None = None,
 ) -> None:
     """Blocking: serve ``corpus`` on host:port (0 = any free port) until SIGTERM/SIGINT."""
-    asyncio.run(serve_async(host, port, corpus, port_file, faults))
+    asyncio.run(serve_async(host, port, corpus, port_file, faults, cases))
 
 
 def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.ArgumentParser:
@@ -300,6 +309,12 @@ def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.Ar
         metavar="REGEX=KIND[:K]",
         help="fault every URL matching REGEX (the first K attempts; always without :K)",
     )
+    p.add_argument(
+        "--serve-cases",
+        default=None,
+        metavar="DIR",
+        help="answer the URLs of bad-input cases (DIR/*/meta.json + input.*) byte for byte",
+    )
     return p
 
 
@@ -309,11 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         corpus = MockCorpus(args.seed, args.articles)
         faults = fault_injection.parse_faults(args.faults, args.fault_seed, args.fault_rule)
-    except (ValueError, re.error) as exc:
+        cases = fault_injection.load_cases(args.serve_cases) if args.serve_cases else None
+    except (ValueError, OSError, re.error) as exc:
         print(f"mock-site: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(args.host, args.port, corpus, args.port_file, faults)
+        serve(args.host, args.port, corpus, args.port_file, faults, cases)
     except OSError as exc:
         print(f"mock-site: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -49,6 +49,10 @@ _DROP_ALWAYS = (
     "//script | //style | //noscript | //template | //iframe | //object | //embed | //form"
 )
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# C0 controls (but tab/newline/CR), DEL, BOMs and U+FFFD (what a NUL or an undecodable byte
+# becomes): invisible, and poison for exports.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ufffd]")
+_PARSER = lxml_html.HTMLParser(huge_tree=True)
 _SPACES = re.compile(r"[ \t\r\n\f\v\xa0\u200b]+")
 # Indentation by full-width spaces ("　　") and ordinary spaces at the start of a paragraph.
 _INDENT = re.compile(r"^[\s\u3000]+|[\s\u3000]+$")
@@ -102,8 +106,12 @@ def inner_html(element) -> str:
 
 
 def parse_fragment(fragment: str) -> etree._Element:
-    """Parse an HTML fragment into a <div> wrapper, tolerating broken markup."""
-    return lxml_html.fragment_fromstring(fragment or "", create_parent="div")
+    """Parse an HTML fragment into a <div> wrapper, tolerating broken markup.
+
+    huge_tree: libxml2 otherwise stops at a text node over 10 MB (a giant inline script) and
+    silently drops the rest of the page, article included.
+    """
+    return lxml_html.fragment_fromstring(fragment or "", create_parent="div", parser=_PARSER)
 
 
 def remove_keep_tail(element) -> None:
@@ -202,7 +210,7 @@ def text_lines(root) -> list[str]:
     walk(root)
     lines = []
     for raw_line in "".join(pieces).split("\n"):
-        line = _INDENT.sub("", _SPACES.sub(" ", raw_line))
+        line = _INDENT.sub("", _SPACES.sub(" ", CONTROL_CHARS.sub("", raw_line)))
         if line:
             lines.append(line)
     return lines

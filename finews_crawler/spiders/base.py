@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -114,7 +115,14 @@ class FinewsSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[Any]:
+        """Start requests, produced lazily: only when the scheduler has run dry.
+
+        Scrapy otherwise drains start() into its queue as soon as the downloader is busy, and a
+        100,000-URL input would sit in memory as 100,000 Request objects.
+        """
         for request in self.start_page_requests():
+            if self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
             yield request
 
     def start_page_requests(self) -> Iterable[scrapy.Request | RawPage]:

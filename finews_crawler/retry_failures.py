@@ -1,0 +1,101 @@
+"""`finews retry-failures`: crawl the URLs of retriable failure records again.
+
+Each record names the URL where its article was entered (share page, feed entry) and the
+spider that met it. The URLs go back to that spider through `-a urls_file=FILE` (or to the
+`fetch` spider, which takes any URL, when that spider cannot take a URL list), one crawl
+subprocess per spider. A success clears the record (the store pipeline does that); a new
+failure updates it (attempts + 1). Permanent failures (HTTP 404, refused links, invalid
+articles) stay put unless --include-permanent asks for them too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+FALLBACK_SPIDERS = ("fetch", "newsshare")
+
+
+def plan_retries(
+    failures: Iterable[Mapping[str, Any]], include_permanent: bool = False
+) -> dict[str, list[str]]:
+    """Spider name -> URLs to crawl again (unique, in record order)."""
+    plan: dict[str, dict[str, None]] = {}
+    for failure in failures:
+        url = str(failure.get("url") or "")
+        if not url.startswith(("http://", "https://")):
+            continue
+        if not failure.get("retriable") and not include_permanent:
+            continue
+        plan.setdefault(str(failure.get("spider") or ""), {})[url] = None
+    return {spider: list(urls) for spider, urls in plan.items()}
+
+
+def takes_url_file(spider: str) -> bool:
+    """Whether a project spider exists and accepts `-a urls_file=FILE`."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "finews_crawler.settings")
+    try:
+        spider_class = SpiderLoader.from_settings(get_project_settings()).load(spider)
+    except KeyError:
+        return False
+    return "urls_file" in inspect.signature(spider_class.__init__).parameters
+
+
+def spider_for(name: str) -> str:
+    if name and takes_url_file(name):
+        return name
+    return next(spider for spider in FALLBACK_SPIDERS if takes_url_file(spider))
+
+
+def retry_failures(
+    store: str,
+    *,
+    include_permanent: bool = False,
+    dry_run: bool = False,
+    settings: Sequence[str] = (),
+    log_level: str = "WARNING",
+) -> int:
+    """Re-crawl the failures' URLs; 0 when every crawl succeeded (or nothing was to do)."""
+    from finews_crawler.storage import open_store
+
+    with open_store(store) as opened:
+        failures = list(opened.iter_failures())
+    plan: dict[str, list[str]] = {}
+    for recorded, urls in plan_retries(failures, include_permanent).items():
+        plan.setdefault(spider_for(recorded), []).extend(urls)
+    total = sum(len(urls) for urls in plan.values())
+    skipped = len(failures) - total
+    print(
+        f"{total} failure record(s) to retry, {skipped} left as they are"
+        f" ({'permanent or not a URL' if not include_permanent else 'not a URL'})",
+        file=sys.stderr,
+    )
+    if dry_run or not plan:
+        for spider, urls in plan.items():
+            for url in urls:
+                print(f"{spider}\t{url}")
+        return 0
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="finews-retry-") as scratch:
+        for spider, urls in plan.items():
+            urls_file = Path(scratch) / f"{spider}.txt"
+            urls_file.write_text("\n".join(dict.fromkeys(urls)) + "\n", encoding="utf-8")
+            command = [sys.executable, "-m", "finews_crawler.cli", "--store", store, "crawl"]
+            command += [spider, "-a", f"urls_file={urls_file}", "-L", log_level]
+            for setting in settings:
+                command += ["-s", setting]
+            print(f"retrying {len(urls)} URL(s) with spider {spider}", file=sys.stderr)
+            status = max(status, subprocess.run(command, check=False).returncode)
+    with open_store(store) as opened:
+        left = sum(1 for _ in opened.iter_failures())
+    print(f"{left} failure record(s) left", file=sys.stderr)
+    return status
