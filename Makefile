@@ -1,17 +1,18 @@
 # finews-crawler: everything a newcomer needs is one of these targets.
 #   make demo    virtualenv + install + mock site + crawl 200 articles + show 3
 #   make test    virtualenv + install + the whole test suite (starts its own servers)
+#   make bench   benchmarks against peers, side by side (QUICK=1: under 2 minutes)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,distributed]'
+	$(BIN)/python -m pip install --quiet -e '.[test,distributed,bench]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -23,6 +24,10 @@ demo: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# make bench (full run, about 20 minutes) | make bench QUICK=1 (under 2 minutes)
+bench: venv
+	$(BIN)/finews bench $(if $(QUICK),--quick,)
 
 lint: venv
 	$(BIN)/ruff check .

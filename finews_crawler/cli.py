@@ -60,6 +60,12 @@ def _open(args: argparse.Namespace):
         raise SystemExit(2) from None
 
 
+def cmd_bench(argv: list[str]) -> int:
+    from finews_crawler.bench.runner import main as bench_main
+
+    return bench_main(argv)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from finews_crawler.article import ordered
 
@@ -256,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         "crawl", help="run a spider (all Scrapy crawl options work)", add_help=False
     )
     commands.add_parser("mock-site", help="serve the local mock East Money site", add_help=False)
+    commands.add_parser("bench", help="benchmarks against peers (--quick: < 2 min)", add_help=False)
     show = commands.add_parser("show", help="print one stored article")
     show.add_argument("id", help="article id (18 digits) or infoCode (NW...)")
     show.add_argument("--text", action="store_true", help="title, date and body text only")
@@ -310,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASS_THROUGH = {"crawl": cmd_crawl, "mock-site": cmd_mock_site}
+PASS_THROUGH = {"crawl": cmd_crawl, "mock-site": cmd_mock_site, "bench": cmd_bench}
 HANDLERS = {
     "show": cmd_show,
     "count": cmd_count,

@@ -89,12 +89,15 @@ def retry_failures(
         for spider, urls in plan.items():
             urls_file = Path(scratch) / f"{spider}.txt"
             urls_file.write_text("\n".join(dict.fromkeys(urls)) + "\n", encoding="utf-8")
-            command = [sys.executable, "-m", "finews_crawler.cli", "--store", store, "crawl"]
-            command += [spider, "-a", f"urls_file={urls_file}", "-L", log_level]
+            command = [sys.executable, "-m", "finews_crawler.cli", "crawl", spider]
+            command += ["-a", f"urls_file={urls_file}", "-L", log_level]
             for setting in settings:
                 command += ["-s", setting]
             print(f"retrying {len(urls)} URL(s) with spider {spider}", file=sys.stderr)
-            status = max(status, subprocess.run(command, check=False).returncode)
+            # The store URI goes by environment, not argv: a password would show in `ps`.
+            environment = {**os.environ, "FINEWS_STORE": store}
+            crawl = subprocess.run(command, env=environment, check=False)
+            status = max(status, crawl.returncode)
     with open_store(store) as opened:
         left = sum(1 for _ in opened.iter_failures())
     print(f"{left} failure record(s) left", file=sys.stderr)

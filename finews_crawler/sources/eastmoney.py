@@ -249,7 +249,7 @@ class EastMoneyAdapter(SourceAdapter):
             return None  # extract() reports the missing infoCode
         context = {**page.context, "source_url": page.context.get("source_url") or page.url}
         context.setdefault("info_code", code)
-        return [FollowUp(url=text_api_url(page.address, code), context=context)]
+        return [FollowUp(url=text_api_url(page.address, code), context=context, dont_filter=True)]
 
     # ---- extraction ----------------------------------------------------------------------
 

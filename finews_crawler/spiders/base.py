@@ -52,7 +52,9 @@ def read_lines(path: str | None) -> list[str]:
 class FinewsSpider(scrapy.Spider):
     """Base for finews spiders: request helpers, navigation via adapters, RawPage output."""
 
-    def page_request(self, url: str, context: dict[str, Any] | None = None) -> scrapy.Request:
+    def page_request(
+        self, url: str, context: dict[str, Any] | None = None, *, dont_filter: bool = False
+    ) -> scrapy.Request:
         context = dict(context or {})
         context.setdefault("entry_url", url)
         return scrapy.Request(
@@ -60,6 +62,7 @@ class FinewsSpider(scrapy.Spider):
             callback=self.parse_page,
             errback=self.on_error,
             cb_kwargs={"context": context},
+            dont_filter=dont_filter,
         )
 
     def parse_page(self, response: Response, context: dict[str, Any]) -> Iterable[Any]:
@@ -79,7 +82,9 @@ class FinewsSpider(scrapy.Spider):
             )
         if follow_ups:
             for follow_up in follow_ups:
-                yield self.page_request(follow_up.url, follow_up.context)
+                yield self.page_request(
+                    follow_up.url, follow_up.context, dont_filter=follow_up.dont_filter
+                )
         else:
             yield raw
 

@@ -1,0 +1,59 @@
+"""`finews bench [--quick] [--only PART ...]`: run the comparisons, write and show the results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from finews_crawler.bench import crawl, extraction, memory, report, storage
+from finews_crawler.bench.mongo import running_mongo
+
+PARTS = ("crawl", "extraction", "storage", "memory")
+# Full run sizes from the issue; --quick keeps every comparison but shrinks the work.
+FULL = {"crawl": 5_000, "extraction": 1_000, "storage": 20_000, "memory": (1_000, 20_000, 100_000)}
+QUICK = {"crawl": 1_000, "extraction": 200, "storage": 3_000, "memory": (1_000, 5_000)}
+
+
+def run(parts: tuple[str, ...], quick: bool) -> dict[str, Any]:
+    sizes = QUICK if quick else FULL
+    results: dict[str, Any] = {
+        "started_at": report.now_iso(),
+        "quick": quick,
+        "machine": report.machine(),
+        "sizes": {part: sizes[part] for part in parts},
+    }
+    for part in parts:
+        print(f"[bench] {part} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        if part == "crawl":
+            results[part] = crawl.run(sizes["crawl"])
+        elif part == "extraction":
+            results[part] = extraction.run(sizes["extraction"])
+        elif part == "storage":
+            with running_mongo() as mongo_uri:
+                results[part] = storage.run(sizes["storage"], mongo_uri=mongo_uri)
+        elif part == "memory":
+            results[part] = memory.run(sizes["memory"])
+        results[part]["seconds"] = round(time.perf_counter() - started, 1)
+    results["checks"] = report.ratio_checks(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="finews bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller work, under 2 minutes")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
+    parser.add_argument("--out", default="bench/results", help="where results are written")
+    args = parser.parse_args(argv)
+    results = run(tuple(args.only or PARTS), args.quick)
+    json_path, chart_path = report.write(results, Path(args.out))
+    print(report.table(results))
+    print(f"\nresults: {json_path}" + (f"\nchart:   {chart_path}" if chart_path else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
