@@ -116,9 +116,15 @@ class FeedPager:
         self.options = options
         self.stats = stats
         self.feeds: dict[str, _FeedState] = {}
-        self.requested: dict[str, tuple[str, datetime | None]] = {}  # id -> (feed, published)
+        # Articles requested in this run and not yet through the pipelines: id -> (feed,
+        # published). Settled ones leave (the store knows them), so memory stays flat.
+        self.requested: dict[str, tuple[str, datetime | None]] = {}
 
     # ---- bookkeeping ---------------------------------------------------------------------
+
+    def settled(self, article_id: str) -> None:
+        """The article reached the store (or was a duplicate of one that did)."""
+        self.requested.pop(article_id, None)
 
     def count(self, key: str, amount: int = 1) -> None:
         if self.stats is not None and amount:
@@ -167,7 +173,7 @@ class FeedPager:
         decision = PageDecision()
         page_done = True  # every entry with an id is stored or already handled in this run
         for entry, aid, published in dated:
-            if aid and aid in self.requested:  # met earlier in this run (another feed or page)
+            if aid and aid in self.requested:  # in flight: met earlier in this run
                 self.count("already_requested")
                 continue
             is_known = bool(aid) and aid in known

@@ -1,10 +1,12 @@
 """Crawl throughput: our end-to-end crawl vs the fetch-only ceiling and two peers.
 
-All four fetch from the same mock site in the same run:
-  ours           share page -> text API -> pipelines -> SQLite store (`finews crawl newsshare`)
+All four read the rolling feed and fetch each article's text API from the same mock site, in
+the same run, with the same network latency added by the mock site to every response (the real
+source is not on loopback: without latency a sequential loop would look as fast as a crawler):
+  ours           `finews crawl emnews`: feed -> text API -> pipelines -> SQLite store
   scrapy-fetch   the same crawl with the item pipelines disabled (the fetch-only ceiling)
-  requests-loop  the replaced archive's way: sequential text-API calls, one file per article
-  aiohttp        the same share + API requests at our concurrency, fetch only
+  requests-loop  the replaced archive's way: one request at a time, one file per article
+  aiohttp        the same requests at our per-host concurrency, fetch only
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from finews_crawler.bench.measure import run_measured
-from finews_crawler.mocksite import MockCorpus
 from finews_crawler.mocksite.process import running_mock_site
 from finews_crawler.settings import CONCURRENT_REQUESTS_PER_DOMAIN
-from finews_crawler.sources.eastmoney import share_url
 
-CRAWL_TIMEOUT = 1800
+CRAWL_TIMEOUT = 3600
+LATENCY_MS = 50  # a round trip to a mainland server plus its own response time
 
 
-def crawl_command(store_uri: str, urls_file: Path, *extra: str) -> list[str]:
+def feed_crawl_command(store_uri: str, base: str, *extra: str) -> list[str]:
+    """`finews crawl emnews` against a mock site, quiet, no progress line."""
     return [
         sys.executable,
         "-m",
@@ -31,18 +33,20 @@ def crawl_command(store_uri: str, urls_file: Path, *extra: str) -> list[str]:
         "--store",
         store_uri,
         "crawl",
-        "newsshare",
-        "-a",
-        f"urls_file={urls_file}",
-        "-L",
-        "WARNING",
+        "emnews",
+        "-s",
+        f"FINEWS_FEED_BASE={base}",
+        "-s",
+        f"FINEWS_SHARE_BASE={base}",
         "-s",
         "FINEWS_PROGRESS=0",
+        "-L",
+        "WARNING",
         *extra,
     ]
 
 
-def _row(name: str, articles: int, measure) -> dict[str, Any]:
+def row(name: str, articles: int, measure) -> dict[str, Any]:
     return {
         "name": name,
         "articles": articles,
@@ -54,35 +58,24 @@ def _row(name: str, articles: int, measure) -> dict[str, Any]:
     }
 
 
-def run(articles: int, seed: int = 5) -> dict[str, Any]:
-    corpus = MockCorpus(seed=seed, count=articles)
+def run(articles: int, seed: int = 5, latency_ms: int = LATENCY_MS) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="finews-bench-crawl-"))
-    codes = [corpus.article_id(i) for i in range(articles)]
-    (work / "codes.txt").write_text("\n".join(f"NW{code}" for code in codes) + "\n")
+    peer = [sys.executable, "-m", "finews_crawler.bench.peers"]
     rows = []
-    with running_mock_site(articles, seed) as site:
-        urls_file = work / "share-urls.txt"
-        urls_file.write_text("\n".join(share_url(site.base_url, f"NW{c}") for c in codes) + "\n")
+    extra = ("--latency-ms", str(latency_ms))
+    with running_mock_site(articles, seed, extra_args=extra) as site:
+        base = site.base_url
         variants = {
-            "ours (end to end)": crawl_command(f"sqlite:///{work}/ours.sqlite3", urls_file),
-            "scrapy fetch-only (a)": crawl_command(
-                f"sqlite:///{work}/fetch-only.sqlite3", urls_file, "-s", "ITEM_PIPELINES={}"
+            "ours (end to end)": feed_crawl_command(f"sqlite:///{work}/ours.sqlite3", base),
+            "scrapy fetch-only (a)": feed_crawl_command(
+                f"sqlite:///{work}/fetch-only.sqlite3", base, "-s", "ITEM_PIPELINES={}"
             ),
-            "requests loop (b)": [
-                sys.executable,
-                "-m",
-                "finews_crawler.bench.peers",
-                "requests-loop",
-                site.base_url,
-                str(work / "codes.txt"),
-                str(work / "posts"),
-            ],
+            "requests loop (b)": [*peer, "requests-loop", base, str(articles), str(work / "posts")],
             "aiohttp fetch-only (c)": [
-                sys.executable,
-                "-m",
-                "finews_crawler.bench.peers",
+                *peer,
                 "aiohttp",
-                str(urls_file),
+                base,
+                str(articles),
                 str(CONCURRENT_REQUESTS_PER_DOMAIN),
             ],
         }
@@ -90,11 +83,12 @@ def run(articles: int, seed: int = 5) -> dict[str, Any]:
             measure = run_measured(command, timeout=CRAWL_TIMEOUT)
             if measure.returncode != 0:
                 print(f"  {name} failed: {measure.stderr_tail}", file=sys.stderr)
-            rows.append(_row(name, articles, measure))
+            rows.append(row(name, articles, measure))
             print(f"  {name}: {rows[-1]['articles_per_s']} articles/s", file=sys.stderr)
-    ours, ceiling, loop, aio = (row["articles_per_s"] for row in rows)
+    ours, ceiling, loop, aio = (entry["articles_per_s"] for entry in rows)
     return {
         "articles": articles,
+        "latency_ms": latency_ms,
         "rows": rows,
         "ratios": {
             "ours / scrapy fetch-only": round(ours / ceiling, 3),

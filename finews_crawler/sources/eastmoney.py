@@ -271,8 +271,9 @@ class EastMoneyAdapter(SourceAdapter):
     def _from_text_api(self, page: Page) -> Extracted:
         try:
             data = page.json()
-        except ExtractionError as exc:  # an API answer cut short is worth fetching again
-            raise ExtractionError(exc.reason, retriable=True) from None
+        except ExtractionError as exc:  # JSON cut short is worth fetching again
+            cut_short = page.text.lstrip()[:1] in ("{", "[")
+            raise ExtractionError(exc.reason, retriable=cut_short) from None
         if isinstance(data, dict):
             for wrapper in ("data", "Data", "result"):
                 if isinstance(data.get(wrapper), dict):

@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 
 from finews_crawler.incremental import FeedPager, PagingOptions
+from finews_crawler.items import Article
 from finews_crawler.sources import ExtractionError, Page, adapter_for
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
 from finews_crawler.spiders.base import FinewsSpider, split_arg
@@ -69,7 +71,15 @@ class FeedSpider(FinewsSpider):
         if self._pager is None:
             store = IngestRun.of(self.crawler).store
             self._pager = FeedPager(store, self.options, stats=self.crawler.stats)
+            self.crawler.signals.connect(self._article_done, signal=signals.item_scraped)
+            self.crawler.signals.connect(self._article_done, signal=signals.item_dropped)
         return self._pager
+
+    def _article_done(self, item: Any, **_: Any) -> None:
+        """An article came through the pipelines (or was a duplicate): the pager lets go of it."""
+        article_id = item.get("_id") if isinstance(item, Article) else None
+        if article_id and self._pager is not None:
+            self._pager.settled(article_id)
 
     # ---- requests ------------------------------------------------------------------------
 
