@@ -6,6 +6,7 @@ the summary and the stored run record always agree.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import sys
 import uuid
@@ -123,3 +124,36 @@ class RunReport:
                 "exit_status": 1 if counts["failures"] or reason != "finished" else 0,
             }
         )
+
+
+class MemoryTrim:
+    """Hand freed heap memory back to the OS every FINEWS_MALLOC_TRIM_SECONDS (glibc only).
+
+    Parsing thousands of article bodies leaves glibc's heap fragmented: RSS creeps up with the
+    crawl's length though live data stays flat. malloc_trim(0) releases the free pages, so a
+    100,000-article crawl peaks where a 1,000-article one does.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+        try:
+            self._trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            self._trim = None
+
+    @classmethod
+    def from_crawler(cls, crawler) -> MemoryTrim:
+        extension = cls(crawler.settings.getfloat("FINEWS_MALLOC_TRIM_SECONDS", 10.0))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        if self._trim is not None and self.interval > 0:
+            self.loop = task.LoopingCall(self._trim, 0)
+            self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()

@@ -45,6 +45,9 @@ FINEWS_RETRY_AFTER_MAX = 300.0
 # Every response reaches the spider (a 404 is recorded as a failure, not filtered silently).
 HTTPERROR_ALLOW_ALL = True
 
+# Same filtering as Scrapy's, 8 bytes per request instead of about 80 (memory stays flat).
+DUPEFILTER_CLASS = "finews_crawler.dupefilter.CompactDupeFilter"
+
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
@@ -67,6 +70,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "finews_crawler.extensions.RunReport": 500,
+    "finews_crawler.extensions.MemoryTrim": 510,
     "finews_crawler.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.

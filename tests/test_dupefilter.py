@@ -1,0 +1,40 @@
+"""The compact duplicate filter filters exactly like Scrapy's and shares its JOBDIR file."""
+
+from __future__ import annotations
+
+from scrapy.dupefilters import RFPDupeFilter
+from scrapy.http import Request
+
+from finews_crawler.dupefilter import RECENT_LIMIT, CompactDupeFilter
+
+
+def requests(count: int) -> list[Request]:
+    return [
+        Request(f"http://mirror.test/NewsData/GetNewsText.do?id=NW{i:018d}") for i in range(count)
+    ]
+
+
+def test_filters_like_scrapy_across_merges() -> None:
+    ours, scrapys = CompactDupeFilter(), RFPDupeFilter()
+    batch = requests(3 * RECENT_LIMIT + 17)  # several merges into the sorted array
+    for request in batch + batch[::7] + batch[:100]:
+        assert ours.request_seen(request) == scrapys.request_seen(request)
+    assert len(ours.keys) == len(batch)
+    assert not ours.request_seen(Request("http://mirror.test/new"))
+    assert ours.request_seen(Request("http://mirror.test/new"))
+
+
+def test_jobdir_file_round_trips_with_scrapys_filter(tmp_path) -> None:
+    first = CompactDupeFilter(str(tmp_path))
+    batch = requests(RECENT_LIMIT + 5)
+    for request in batch:
+        assert not first.request_seen(request)
+    first.close("shutdown")
+    # Scrapy's own filter reads our file, and ours reads it back after a restart.
+    scrapys = RFPDupeFilter(str(tmp_path))
+    assert all(scrapys.request_seen(request) for request in batch)
+    scrapys.close("shutdown")
+    resumed = CompactDupeFilter(str(tmp_path))
+    assert all(resumed.request_seen(request) for request in batch)
+    assert not resumed.request_seen(Request("http://mirror.test/after-resume"))
+    resumed.close("shutdown")
