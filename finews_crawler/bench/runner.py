@@ -8,16 +8,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.bench import crawl, extraction, memory, report, storage
+from finews_crawler.bench import crawl, extraction, memory, profile, report, storage
 from finews_crawler.bench.mongo import running_mongo
 
-PARTS = ("crawl", "extraction", "storage", "memory")
+PARTS = ("crawl", "extraction", "storage", "memory", "profile")
 # Full run sizes from the issue; --quick keeps every comparison but shrinks the work.
-FULL = {"crawl": 5_000, "extraction": 1_000, "storage": 20_000, "memory": (1_000, 20_000, 100_000)}
-QUICK = {"crawl": 1_000, "extraction": 200, "storage": 3_000, "memory": (1_000, 5_000)}
+FULL = {
+    "crawl": 5_000,
+    "extraction": 1_000,
+    "storage": 20_000,
+    "memory": (1_000, 20_000, 100_000),
+    "profile": 5_000,
+}
+QUICK = {"crawl": 600, "extraction": 200, "storage": 3_000, "memory": (1_000, 5_000), "profile": 0}
 
 
-def run(parts: tuple[str, ...], quick: bool) -> dict[str, Any]:
+def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
     results: dict[str, Any] = {
         "started_at": report.now_iso(),
@@ -26,6 +32,8 @@ def run(parts: tuple[str, ...], quick: bool) -> dict[str, Any]:
         "sizes": {part: sizes[part] for part in parts},
     }
     for part in parts:
+        if not sizes[part]:
+            continue  # not part of a quick run
         print(f"[bench] {part} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         if part == "crawl":
@@ -37,6 +45,9 @@ def run(parts: tuple[str, ...], quick: bool) -> dict[str, Any]:
                 results[part] = storage.run(sizes["storage"], mongo_uri=mongo_uri)
         elif part == "memory":
             results[part] = memory.run(sizes["memory"])
+        elif part == "profile":
+            stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
+            results[part] = profile.run(sizes["profile"], out_dir / f"{stamp}-profile")
         results[part]["seconds"] = round(time.perf_counter() - started, 1)
     results["checks"] = report.ratio_checks(results)
     return results
@@ -48,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
     parser.add_argument("--out", default="bench/results", help="where results are written")
     args = parser.parse_args(argv)
-    results = run(tuple(args.only or PARTS), args.quick)
+    results = run(tuple(args.only or PARTS), args.quick, Path(args.out))
     json_path, chart_path = report.write(results, Path(args.out))
     print(report.table(results))
     print(f"\nresults: {json_path}" + (f"\nchart:   {chart_path}" if chart_path else ""))

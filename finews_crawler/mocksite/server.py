@@ -198,13 +198,29 @@ async def admin_add(request: web.Request) -> web.Response:
     return _json({**_state(corpus), "added": n})
 
 
+def latency_middleware(seconds: float):
+    """Delay every answer like a distant server would (the real source is not on loopback)."""
+
+    @web.middleware
+    async def delay(request: web.Request, handler):
+        if not request.path.startswith("/_"):
+            await asyncio.sleep(seconds)
+        return await handler(request)
+
+    return delay
+
+
 def make_app(
     corpus: MockCorpus,
     faults: fault_injection.FaultPlan | None = None,
     cases: dict[str, fault_injection.Canned] | None = None,
+    *,
+    latency: float = 0.0,
 ) -> web.Application:
     """The mock site for ``corpus`` (mutated in place by /_admin routes), faults optional."""
     middlewares: list = [_count_requests]
+    if latency > 0:
+        middlewares.append(latency_middleware(latency))
     if faults is not None and faults.active:
         middlewares.append(fault_injection.make_middleware(faults))
     if cases:
@@ -247,10 +263,11 @@ async def serve_async(
     port_file: str | None = None,
     faults: fault_injection.FaultPlan | None = None,
     cases: dict[str, fault_injection.Canned] | None = None,
+    latency: float = 0.0,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation), then close sockets cleanly."""
     runner = web.AppRunner(
-        make_app(corpus, faults, cases),
+        make_app(corpus, faults, cases, latency=latency),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=1.0,
@@ -283,9 +300,10 @@ def serve(
     port_file: str | None = None,
     faults: fault_injection.FaultPlan | None = None,
     cases: dict[str, fault_injection.Canned] | None = None,
+    latency: float = 0.0,
 ) -> None:
     """Blocking: serve ``corpus`` on host:port (0 = any free port) until SIGTERM/SIGINT."""
-    asyncio.run(serve_async(host, port, corpus, port_file, faults, cases))
+    asyncio.run(serve_async(host, port, corpus, port_file, faults, cases, latency))
 
 
 def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.ArgumentParser:
@@ -310,6 +328,12 @@ def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.Ar
         help="fault every URL matching REGEX (the first K attempts; always without :K)",
     )
     p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay every answer by this many milliseconds, like a distant server",
+    )
+    p.add_argument(
         "--serve-cases",
         default=None,
         metavar="DIR",
@@ -329,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mock-site: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(args.host, args.port, corpus, args.port_file, faults, cases)
+        serve(args.host, args.port, corpus, args.port_file, faults, cases, args.latency_ms / 1000)
     except OSError as exc:
         print(f"mock-site: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

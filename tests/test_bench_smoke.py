@@ -1,0 +1,38 @@
+"""`finews bench --quick` starts and writes valid results (the benchmarks themselves run in
+`make bench`, never in the test suite)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_quick_bench_writes_valid_json(tmp_path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "finews_crawler.cli",
+            "bench",
+            "--quick",
+            "--only",
+            "extraction",
+            "storage",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    [result_file] = tmp_path.glob("*.json")
+    results = json.loads(result_file.read_text())
+    assert results["quick"] is True
+    assert {"extraction", "storage", "checks", "machine"} <= set(results)
+    assert results["extraction"]["mock"]["rows"]["ours"]["articles"] == 200
+    assert results["storage"]["rows"][0]["store"] == "sqlite"
+    assert all({"check", "value", "target", "met"} <= set(c) for c in results["checks"])
+    assert "storage sqlite: ours / raw" in done.stdout
