@@ -40,17 +40,24 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def content_hash(article: Mapping[str, Any]) -> str:
-    """SHA-1 over the content fields in a canonical JSON form."""
-    payload = {name: _jsonable(article.get(name)) for name in CONTENT_FIELDS}
-    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(encoded.encode("utf-8")).hexdigest()
+    """SHA-1 over the content fields: text fields as they are (no JSON escaping of bodies),
+    each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""
+    digest = hashlib.sha1()
+    structured = []
+    for name in CONTENT_FIELDS:
+        value = article.get(name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        if isinstance(value, str):
+            data = value.encode("utf-8")
+            digest.update(b"%s\x1f%d\x1e" % (name.encode(), len(data)))
+            digest.update(data)
+        else:
+            structured.append((name, value))
+    encoded = json.dumps(structured, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    digest.update(encoded.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
 
 # Storage: the embedded SQLite file unless FINEWS_STORE names another store.
 FINEWS_STORE = os.environ.get("FINEWS_STORE", "")
-FINEWS_STORE_BATCH_SIZE = 200
+FINEWS_STORE_BATCH_SIZE = 500
 FINEWS_STORE_FLUSH_SECONDS = 2.0
 
 # Where share pages are built from infoCodes: the real source unless told otherwise.

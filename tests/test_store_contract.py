@@ -250,6 +250,17 @@ def test_bad_document_fails_alone_mongodb(store: Store) -> None:
     assert store.known_ids(a["_id"] for a in batch) == {article(32)["_id"], article(34)["_id"]}
 
 
+def test_insert_racing_another_writer_becomes_an_update_mongodb(store: Store) -> None:
+    """New articles are inserted; one another worker stored meanwhile is upserted instead."""
+    if not is_mongo(store):
+        pytest.skip("MongoDB-specific: insert-then-upsert write path")
+    store.upsert_articles([article(36)])  # the other worker's copy
+    newer = {**store.get_article(article(36)["_id"]), "title": "newer title"}
+    refused = store._write_articles({newer["_id"]: newer}, stored_before=set())
+    assert refused == {}
+    assert store.get_article(newer["_id"])["title"] == "newer title"
+
+
 def test_keys_mongodb_refuses_are_cleaned(store: Store) -> None:
     store.upsert_articles([article(35, images=[{"src.url": "http://i/1.png", "$ref": "x"}])])
     stored = store.get_article(article(35)["_id"])

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +27,10 @@ def running_mongo() -> Iterator[str | None]:
     if given:
         yield given
         return
-    binary = shutil.which("secantusd-py")
+    beside_python = Path(sys.executable).parent / "secantusd-py"  # the venv's, off PATH
+    binary = shutil.which("secantusd-py") or (
+        str(beside_python) if beside_python.exists() else None
+    )
     if binary is None:
         print("[bench] no MongoDB: pip install secantusdb or set FINEWS_BENCH_MONGO_URI")
         yield None

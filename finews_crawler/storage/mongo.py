@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import bson
 import pymongo
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
@@ -196,6 +196,16 @@ def _encode_json(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+# What downstream readers filter and sort on (documented above); info_code is unique.
+ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
+    ([("published_at", pymongo.DESCENDING)], {}),
+    ([("stocks.code", pymongo.ASCENDING)], {}),
+    ([("media", pymongo.ASCENDING)], {}),
+    ([("url", pymongo.ASCENDING)], {}),
+    ([("info_code", pymongo.ASCENDING)], {"unique": True, "sparse": True}),
+)
+
+
 class MongoStore(Store):
     transient_errors = TRANSIENT_ERRORS
 
@@ -274,13 +284,8 @@ class MongoStore(Store):
             return
         self._client.admin.command("ping")
         try:
-            self._articles.create_index([("published_at", pymongo.DESCENDING)])
-            self._articles.create_index([("stocks.code", pymongo.ASCENDING)])
-            self._articles.create_index([("media", pymongo.ASCENDING)])
-            self._articles.create_index([("url", pymongo.ASCENDING)])
-            self._articles.create_index(
-                [("info_code", pymongo.ASCENDING)], unique=True, sparse=True
-            )
+            for keys, options in ARTICLE_INDEXES:
+                self._articles.create_index(keys, **options)
             self._history.create_index([("article_id", pymongo.ASCENDING)])
             self._failures.create_index([("article_id", pymongo.ASCENDING)])
             self._failures.create_index([("last_seen_at", pymongo.DESCENDING)])
@@ -301,6 +306,7 @@ class MongoStore(Store):
         self._ensure_ready()
         now = clean_keys(utcnow())
         current = self._load_many(list(dict.fromkeys(article["_id"] for article in articles)))
+        stored_before = set(current)
         outcomes: list[UpsertOutcome] = []
         changed: dict[str, dict[str, Any]] = {}  # _id -> final document, in first-seen order
         history: dict[str, dict[str, Any]] = {}  # history _id -> previous version
@@ -329,7 +335,11 @@ class MongoStore(Store):
                 changed[incoming["_id"]] = outcome.article
             outcomes.append(outcome)
         failed.update(self._write_history(history))
-        failed.update(self._write_articles({i: d for i, d in changed.items() if i not in failed}))
+        failed.update(
+            self._write_articles(
+                {i: d for i, d in changed.items() if i not in failed}, stored_before
+            )
+        )
         if failed:
             for index, outcome in enumerate(outcomes):
                 reason = failed.get(outcome.article.get("_id", ""))
@@ -346,17 +356,35 @@ class MongoStore(Store):
         article_ids = [doc["article_id"] for doc in history.values()]
         return self._bulk(self._history, ops, article_ids)
 
-    def _write_articles(self, docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    def _write_articles(
+        self, docs: dict[str, dict[str, Any]], stored_before: set[str]
+    ) -> dict[str, str]:
+        """Articles not in the store a moment ago are inserted (as cheap as insert_many);
+        the others, and any insert that met a copy another writer stored meanwhile (a
+        duplicate key on an _id that now exists), are upserted."""
+        inserts = {i: doc for i, doc in docs.items() if i not in stored_before}
+        refused = self._bulk(
+            self._articles, [InsertOne(d) for d in inserts.values()], list(inserts)
+        )
+        clashes = [i for i, reason in refused.items() if "E11000" in reason]
+        duplicate_keys = (
+            {doc["_id"] for doc in self._articles.find({"_id": {"$in": clashes}}, {"_id": 1})}
+            if clashes
+            else set()
+        )
+        upserts = {i: doc for i, doc in docs.items() if i in stored_before or i in duplicate_keys}
         ops = []
-        for article_id, doc in docs.items():
+        for article_id, doc in upserts.items():
             fields = {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")}
             update: dict[str, Any] = {"$set": fields}
             if doc.get("first_seen_at") is not None:
                 update["$setOnInsert"] = {"first_seen_at": doc["first_seen_at"]}
             ops.append(UpdateOne({"_id": article_id}, update, upsert=True))
-        return self._bulk(self._articles, ops, list(docs))
+        refused = {i: r for i, r in refused.items() if i not in duplicate_keys}
+        refused.update(self._bulk(self._articles, ops, list(upserts)))
+        return refused
 
-    def _bulk(self, collection, ops: list[UpdateOne], keys: list[str]) -> dict[str, str]:
+    def _bulk(self, collection, ops: list, keys: list[str]) -> dict[str, str]:
         """One unordered bulk write; {key: reason} for the operations the server refused."""
         if not ops:
             return {}
