@@ -190,6 +190,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         print(f"finews fetch: {exc}", file=sys.stderr)
         return 2
     settings.setdefault("LOG_LEVEL", args.log_level)
+    # User-given URLs must not reach into the local network unless asked (SSRF).
+    settings.setdefault("FINEWS_ALLOW_PRIVATE", args.allow_private)
     return run_fetch(
         args.targets, table=args.table, no_store=args.no_store, store=args.store, settings=settings
     )
@@ -287,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="JSON Lines on stdout (default)")
     output.add_argument("--table", action="store_true", help="a readable table instead")
     fetch.add_argument("--no-store", action="store_true", help="print only, store nothing")
+    fetch.add_argument(
+        "--allow-private",
+        action="store_true",
+        default=os.environ.get("FINEWS_ALLOW_PRIVATE", "0") not in ("0", "false", "no"),
+        help="allow loopback and private addresses (refused by default for fetches)",
+    )
     fetch.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     fetch.add_argument("-L", "--log-level", default="ERROR", help="Scrapy log level")
     share_base = os.environ.get("FINEWS_SHARE_BASE", "https://app.jg.eastmoney.com")

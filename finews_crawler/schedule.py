@@ -316,6 +316,8 @@ class Scheduler:
 
     def run_child(self) -> int:
         env = dict(os.environ)
+        # A scheduled run keeps crawling into the local spool while the store is down.
+        env.setdefault("FINEWS_SPOOL", "1")
         if self.config.store:
             env["FINEWS_STORE"] = self.config.store
         assert self.lock.handle is not None

@@ -77,6 +77,7 @@ def finews(
     *args: str, share_base: str, cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     env = {**os.environ, "FINEWS_SHARE_BASE": share_base, "FINEWS_ROBOTSTXT_OBEY": "1"}
+    env["FINEWS_ALLOW_PRIVATE"] = "1"  # the mock site is on loopback: allowed explicitly
     return subprocess.run(
         [sys.executable, "-m", "finews_crawler.cli", *args],
         input=stdin,
@@ -87,6 +88,28 @@ def finews(
         cwd=cwd,
         timeout=120,
     )
+
+
+def test_fetch_refuses_loopback_unless_allowed(tmp_path: Path) -> None:
+    """User-given URLs may not reach into the local network by default (SSRF)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "finews_crawler.cli",
+            "--store",
+            f"sqlite:///{tmp_path / 'ssrf.sqlite3'}",
+            "fetch",
+            "http://127.0.0.1:9/admin",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "FINEWS_ALLOW_PRIVATE"},
+    )
+    assert done.returncode == 1
+    assert "refused private/loopback address 127.0.0.1" in done.stderr
 
 
 def test_targets_map_to_share_pages_and_junk_is_refused() -> None:

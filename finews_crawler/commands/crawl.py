@@ -7,11 +7,13 @@ be completed; Scrapy's own command exits 0 whenever the crawl started.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from finews_crawler.extensions import run_counts
+from finews_crawler.storage import StoreError, open_store
 
 
 class Command(ScrapyCrawlCommand):
@@ -20,6 +22,12 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider name")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        try:  # an unreachable store is one clear line and exit 2, not a traceback
+            open_store(crawler.settings.get("FINEWS_STORE") or None).close()
+        except StoreError as exc:
+            print(f"finews crawl: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         counts = run_counts(crawler.stats.get_stats())
