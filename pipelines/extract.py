@@ -27,17 +27,6 @@ class ExtractedPage:
         return self.raw.get(key, default)
 
 
-def page_of(raw: RawPage) -> Page:
-    return Page(
-        url=raw["url"],
-        final_url=raw.get("final_url"),
-        status=int(raw.get("status") or 0),
-        text=raw.get("text") or "",
-        content_type=raw.get("content_type") or "",
-        context=raw.get("context") or {},
-    )
-
-
 # Errors no retry can cure: the crawler refused the URL itself (link safety).
 PERMANENT_ERRORS = frozenset({"LinkRefused"})
 _TWISTED_FAILURE = re.compile(r"\[<twisted\.python\.failure\.Failure (?:[\w.]+\.)?(\w+): (.*?)>\]")
@@ -75,7 +64,7 @@ class ExtractPipeline(Stage):
     def process(self, item: RawPage) -> ExtractedPage:
         self.run.count("pages")
         check_fetch(item)
-        page = page_of(item)
+        page = Page.of(item)
         adapter = adapter_for(page.address)
         if adapter is None:
             raise StageFailure("extract", f"no adapter handles {page.address!r}")

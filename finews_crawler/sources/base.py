@@ -37,6 +37,18 @@ class Page:
     final_url: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> Page:
+        """The page view of a RawPage item (or any mapping with its fields)."""
+        return cls(
+            url=raw["url"],
+            final_url=raw.get("final_url"),
+            status=int(raw.get("status") or 0),
+            text=raw.get("text") or "",
+            content_type=raw.get("content_type") or "",
+            context=raw.get("context") or {},
+        )
+
     @property
     def address(self) -> str:
         """The URL the content actually came from."""

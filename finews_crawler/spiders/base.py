@@ -17,7 +17,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from finews_crawler.items import RawPage
-from finews_crawler.sources import Page, adapter_for
+from finews_crawler.sources import ExtractionError, Page, adapter_for
 
 _LIST_SEPARATOR = re.compile(r"\s+|,(?=\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|NW|nw|\d{18}(?:[,\s]|$)))")
 
@@ -70,16 +70,7 @@ class FinewsSpider(scrapy.Spider):
         adapter = adapter_for(response.url)
         follow_ups = None
         if adapter is not None and 200 <= response.status < 300:
-            follow_ups = adapter.navigate(
-                Page(
-                    url=raw["url"],
-                    final_url=raw["final_url"],
-                    status=raw["status"],
-                    text=raw["text"],
-                    content_type=raw["content_type"],
-                    context=context,
-                )
-            )
+            follow_ups = self._navigate(adapter, raw)
         if follow_ups:
             for follow_up in follow_ups:
                 yield self.page_request(
@@ -87,6 +78,15 @@ class FinewsSpider(scrapy.Spider):
                 )
         else:
             yield raw
+
+    @staticmethod
+    def _navigate(adapter, raw: RawPage) -> list | None:
+        """The adapter's follow-ups; None when the page is final or unreadable (the
+        pipelines then extract it, or record why they cannot)."""
+        try:
+            return adapter.navigate(Page.of(raw))
+        except ExtractionError:
+            return None
 
     def raw_page(self, response: Response, context: dict[str, Any]) -> RawPage:
         text = response.text if isinstance(response, TextResponse) else ""
