@@ -23,31 +23,6 @@ class RawPage(scrapy.Item):
     fetched_at = scrapy.Field()  # aware datetime (UTC)
 
 
-ARTICLE_FIELDS = (
-    "_id",
-    "info_code",
-    "url",
-    "source_url",
-    "title",
-    "published_at",
-    "media",
-    "summary",
-    "body_html",
-    "body_text",
-    "stocks",
-    "boards",
-    "images",
-    "category",
-    "tags",
-    "content_hash",
-    "fetched_at",
-    "first_seen_at",
-    "updated_at",
-    "spider",
-    "extractor",
-)
-
-
 class Article(scrapy.Item):
     """The stored record; field meanings are documented in README.md ("Article schema")."""
 
@@ -72,3 +47,7 @@ class Article(scrapy.Item):
     updated_at = scrapy.Field()
     spider = scrapy.Field()
     extractor = scrapy.Field()
+
+
+# Schema order: stable field order for exports and display.
+ARTICLE_FIELDS = tuple(Article.fields)

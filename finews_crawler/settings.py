@@ -30,7 +30,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 FINEWS_REQUEUE_TIMES = int(os.environ.get("FINEWS_REQUEUE_TIMES", "2"))
 # Link safety: private/loopback addresses are allowed for crawls of configured bases; one-off
 # fetches of user-given URLs should run with 0. Links from public pages into private
-# networks are refused regardless (finews_crawler/middlewares.py).
+# networks are refused regardless (finews_crawler/middlewares/link_safety.py).
 FINEWS_ALLOW_PRIVATE = os.environ.get("FINEWS_ALLOW_PRIVATE", "1") not in ("0", "false", "no")
 AUTOTHROTTLE_ENABLED = os.environ.get("FINEWS_AUTOTHROTTLE", "0") in ("1", "true", "yes")
 AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0

@@ -1,0 +1,26 @@
+"""Scrapy middlewares of this project, one module per job; settings name them from here."""
+
+from finews_crawler.middlewares.backoff import BackoffMiddleware, retry_after_seconds
+from finews_crawler.middlewares.encoding import EncodingFallbackMiddleware
+from finews_crawler.middlewares.link_safety import (
+    LinkRefused,
+    LinkSafetyMiddleware,
+    host_is_private,
+    is_private,
+    literal_address,
+)
+from finews_crawler.middlewares.redirects import LoopSafeRedirectMiddleware
+from finews_crawler.middlewares.requeue import RequeuedFollowUpsMiddleware
+
+__all__ = [
+    "BackoffMiddleware",
+    "EncodingFallbackMiddleware",
+    "LinkRefused",
+    "LinkSafetyMiddleware",
+    "LoopSafeRedirectMiddleware",
+    "RequeuedFollowUpsMiddleware",
+    "host_is_private",
+    "is_private",
+    "literal_address",
+    "retry_after_seconds",
+]
