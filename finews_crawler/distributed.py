@@ -64,7 +64,9 @@ class DistributedMode:
         if not url:
             return
         for name, value in redis_settings(url).items():
-            settings.set(name, value, priority="addon")
+            # "project" priority: over settings.py's own choices (the compact dupefilter),
+            # under anything given with -s.
+            settings.set(name, value, priority="project")
         settings.set_in_component_priority_dict("EXTENSIONS", SharedFrontier, 100)
         # JOBDIR state is per machine; the frontier lives in Redis instead.
         settings.set("JOBDIR", None, priority="addon")

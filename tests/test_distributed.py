@@ -20,7 +20,9 @@ _PAGES = re.compile(r"emnews: pages fetched (\d+)")
 def test_two_workers_fetch_every_article_once(start_mock_site, redis_server, tmp_path):
     client = redis.Redis.from_url(redis_server.url)
     client.flushdb()
-    site = start_mock_site(articles=ARTICLES)
+    # 40 ms per answer, like a distant server: one worker alone would need several seconds,
+    # so both take part however slowly the machine starts them.
+    site = start_mock_site(articles=ARTICLES, extra_args=("--latency-ms", "40"))
     store = tmp_path / "shared.sqlite3"
     env = {**os.environ, "FINEWS_REDIS_URL": redis_server.url}
     command = crawl_command(

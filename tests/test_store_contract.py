@@ -346,3 +346,22 @@ def test_spool_keeps_writes_while_the_store_is_down(mongo_store_uri: str, tmp_pa
         assert [f["url"] for f in live.iter_failures()] == ["http://x/50"]
         assert spool.drain(live).entries == 0  # drained once, nothing doubled
     down.close()
+
+
+def test_sqlite_opened_by_many_processes_at_once(tmp_path: Path) -> None:
+    """Workers starting together open the same new file at the same moment: none may fail."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys, time; from finews_crawler.storage import open_store\n"
+        "start, folder = float(sys.argv[1]), sys.argv[2]\n"
+        "while time.time() < start: pass\n"
+        "for i in range(25): open_store(f'sqlite:///{folder}/db{i}.sqlite3').close()\n"
+    )
+    start = time.time() + 3  # every process is up by then, and they all begin together
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code, str(start), str(tmp_path)]) for _ in range(6)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0] * 6

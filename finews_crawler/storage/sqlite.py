@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+OPEN_WAIT_SECONDS = 30.0
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -101,11 +105,24 @@ class SQLiteStore(Store):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._setup()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+
+    def _setup(self, wait: float = OPEN_WAIT_SECONDS) -> None:
+        """WAL mode and the schema. Switching to WAL does not wait for a lock held by another
+        process opening the same file at the same moment (two workers starting), so retry."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # ---- articles ------------------------------------------------------------------------
 
