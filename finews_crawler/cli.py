@@ -1,12 +1,12 @@
-"""`finews`: the command line. Crawls run through Scrapy; the rest reads the store.
+"""`finews`: the command line. Crawls run through Scrapy; the rest reads or writes the store.
 
 finews crawl SPIDER [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-O out.jsonl] [-L LEVEL]
-finews mock-site [--port N] [--articles N] [--seed S]
-finews show ID          finews count          finews failures          finews demo
-finews retry-failures [--dry-run] [--include-permanent] [-s NAME=VALUE ...]
-finews fetch URL|INFOCODE... [-] [--table] [--no-store]
+finews schedule --every 5m | --cron "*/5 * * * *" | --once -- SPIDER [crawl options]
+finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
 finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
 finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
+finews show ID   finews count   finews failures   finews retry-failures   finews replay
+finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews bench [--quick]
 """
 
 from __future__ import annotations
