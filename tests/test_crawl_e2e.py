@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from finews_crawler.parsing.dates import parse_datetime
 from finews_crawler.storage import open_store
 from tests.conftest import launch_mock_site
 from tests.crawl_helpers import crawl, write_urls
+from tests.stub_server import stub_server
 
 ARTICLES = 240
 CHECKED_FIELDS = ("title", "media", "body_text", "stocks", "boards", "images")
@@ -76,29 +74,12 @@ def test_mirrors_and_routes_lead_to_one_record(site, tmp_path) -> None:
         assert stored["published_at"].second in (0, parse_datetime(article.showtime).second)
 
 
-class _NotJsonHandler(BaseHTTPRequestHandler):
-    """A mirror whose text API answers with an HTML error page instead of JSON."""
-
-    def do_GET(self) -> None:
-        body = b"<html><body>maintenance</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def broken_mirror():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotJsonHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """A mirror whose text API answers with an HTML error page instead of JSON."""
+    page = b"<html><body>maintenance</body></html>"
+    with stub_server(lambda path: (200, "application/json", page)) as base_url:
+        yield base_url
 
 
 def test_bad_input_is_recorded_and_the_crawl_goes_on(site, broken_mirror, tmp_path) -> None:

@@ -11,16 +11,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from finews_crawler.spiders.fetch import BadTarget, target_url
 from finews_crawler.storage import open_store
+from tests.stub_server import stub_server
 
 PLAIN_TITLE = "本地小镇举办年度读书节 吸引上千名市民参加"
 PLAIN_PAGE = f"""<!DOCTYPE html>
@@ -44,33 +43,17 @@ PLAIN_PAGE = f"""<!DOCTYPE html>
 </body></html>"""
 
 
-class _PlainHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path != "/story.html":
-            self.send_error(404)
-            return
-        body = PLAIN_PAGE.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def _plain_page(path: str) -> tuple[int, str, bytes]:
+    if path != "/story.html":
+        return 404, "text/html", b"not found"
+    return 200, "text/html; charset=utf-8", PLAIN_PAGE.encode("utf-8")
 
 
 @pytest.fixture
 def plain_site() -> Iterator[str]:
     """A tiny news page no site adapter owns, on a loopback port of its own."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PlainHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_server(_plain_page) as base_url:
+        yield base_url
 
 
 def finews(

@@ -15,13 +15,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from finews_crawler.schedule import Cron, RunLock, parse_every
 from finews_crawler.storage import open_store
+from tests.stub_server import stub_server
 from tests.test_feeds import text_api_counts
 
 TIMEOUT = 120
@@ -95,38 +95,19 @@ class Gate:
     def __init__(self) -> None:
         self.hit = threading.Event()
         self.release = threading.Event()
-        gate = self
+        self._server = stub_server(self._respond)
+        self.base_url = self._server.__enter__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/robots.txt":
-                    self.send_error(404)
-                    return
-                gate.hit.set()
-                gate.release.wait(TIMEOUT)
-                body = b'{"records": []}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def _respond(self, path: str) -> tuple[int, str, bytes]:
+        if path == "/robots.txt":
+            return 404, "text/plain", b""
+        self.hit.set()
+        self.release.wait(TIMEOUT)
+        return 200, "application/json", b'{"records": []}'
 
     def close(self) -> None:
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.__exit__(None, None, None)
 
 
 @pytest.fixture
