@@ -32,7 +32,6 @@ and each media gets `category/<slug>.html`. Safety, by construction rather than 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -44,6 +43,7 @@ from typing import Any
 import yaml
 
 from finews_crawler.parsing.sanitize import sanitize_html
+from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.eastmoney import share_url
 from finews_crawler.storage import ArticleQuery, Store
 
@@ -71,17 +71,6 @@ class UnsafeId(ValueError):
 def local_time(value: datetime) -> datetime:
     """A stored (UTC) datetime in the site's +08:00; naive values are taken as UTC."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SITE_TZ)
-
-
-def category_slug(media: str) -> str:
-    """The category of a media name: its pinyin, letters and digits only (青岛财经网 ->
-    qingdaocaijingwang). Names with nothing pronounceable get a stable hash slug."""
-    from pypinyin import lazy_pinyin
-
-    slug = re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(media)).lower())
-    if slug:
-        return slug[:80]
-    return "media-" + hashlib.sha1(media.encode("utf-8")).hexdigest()[:10]
 
 
 def _one_line(value: str) -> str:
@@ -172,7 +161,7 @@ def media_labels(article: Mapping[str, Any]) -> tuple[str, str | list[str], str]
     if media:
         tag = f"{media}{TAG_SUFFIX}"
         # Jekyll splits a tags string on spaces: a multi-word tag must be a one-item list.
-        return category_slug(media), tag if " " not in tag else [tag], tag
+        return media_slug(media), tag if " " not in tag else [tag], tag
     return "news", TAG_SUFFIX, TAG_SUFFIX
 
 

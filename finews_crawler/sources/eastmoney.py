@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from finews_crawler.parsing.html_text import Boilerplate, first_text, inner_html, parse_fragment
+from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.base import (
     Extracted,
     ExtractionError,
@@ -125,12 +126,6 @@ def feed_url(base: str, feed: Feed, page: int, count: int = 100) -> str:
     return f"{base.rstrip('/')}{feed.path}?{urlencode(query)}"
 
 
-def _pinyin(text: str) -> str:
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(text)).lower()
-
-
 def feed_entries(page: Page) -> list[FollowUp]:
     """Each feed entry as a text-API request carrying the feed's fields (ExtractionError if
     the page is not a feed). Articles are fetched from `context['article_base']`, else the
@@ -152,7 +147,9 @@ def feed_entries(page: Page) -> list[FollowUp]:
         code = str(_first(entry, ("infoCode", "infocode", "InfoCode")) or "").strip().upper()
         media = _first(entry, MEDIA_KEYS)
         tag = feed.tag if feed and feed.tag else (f"{media}新闻" if media else None)
-        category = feed.category if feed and feed.category else (_pinyin(media) if media else None)
+        category = (
+            feed.category if feed and feed.category else (media_slug(media) if media else None)
+        )
         link = share_url(base, code)
         context = {
             **page.context,
