@@ -117,8 +117,19 @@ class SharedFrontier:
             return True
 
     def beat(self) -> None:
-        state = {"at": time.time(), "busy": self.busy()}
+        busy = self.busy()
+        state = {"at": time.time(), "busy": busy}
         self.server.hset(self.keys["workers"], self.worker, json.dumps(state))
+        if not busy:
+            self.nudge()
+
+    def nudge(self) -> None:
+        """An idle worker looks at the shared queue every beat. Scrapy itself only looks again
+        at its 5-second heartbeat, and a busy worker drains the queue in between, so an idle
+        one would stay idle. (Engine internals, checked by tests/test_distributed.py.)"""
+        nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+        if nextcall is not None and self.server.zcard(self.keys["queue"]):
+            nextcall.schedule()
 
     def live_workers(self) -> dict[str, dict[str, Any]]:
         """Workers that have beaten recently; dead entries are pruned."""
