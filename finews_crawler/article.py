@@ -31,7 +31,6 @@ CONTENT_FIELDS = (
     "info_code",
     "url",
 )
-DATE_FIELDS = ("published_at", "fetched_at", "first_seen_at", "updated_at")
 # Set by the store, never taken from an incoming record.
 STORE_OWNED = ("first_seen_at", "updated_at", "content_hash", "revision")
 
@@ -78,17 +77,13 @@ def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> di
 
 
 def _union_by_secid(old: list[dict], new: list[dict]) -> list[dict]:
+    """The new list's entries first, then old ones it lacks; a known name is never lost."""
     by_secid = {entry["secid"]: dict(entry) for entry in new}
     for entry in old:
-        known = by_secid.get(entry["secid"])
-        if known is None:
-            by_secid[entry["secid"]] = dict(entry)
-        elif not known.get("name") and entry.get("name"):
+        known = by_secid.setdefault(entry["secid"], dict(entry))
+        if not known.get("name") and entry.get("name"):
             known["name"] = entry["name"]
-    ordered = [entry["secid"] for entry in new] + [
-        entry["secid"] for entry in old if entry["secid"] not in {e["secid"] for e in new}
-    ]
-    return [by_secid[secid] for secid in ordered]
+    return list(by_secid.values())
 
 
 def ordered(article: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from finews_crawler.items import Article
 from finews_crawler.parsing import html_text, stock_codes
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
+from finews_crawler.parsing.html_text import CONTROL_CHARS
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.sources import identify
 from pipelines.extract import ExtractedPage
@@ -21,18 +22,22 @@ _SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方
 SUMMARY_FALLBACK_CHARS = 140
 
 
-def clean_title(value: Any) -> str | None:
+def clean_text(value: Any) -> str | None:
+    """A one-line text field: entities decoded, control characters (NUL, BEL, BOM ...)
+    dropped, whitespace collapsed."""
     if not value:
         return None
-    title = _SPACES.sub(" ", html.unescape(str(value))).strip()
-    return _SITE_SUFFIX.sub("", title) or None
+    return _SPACES.sub(" ", CONTROL_CHARS.sub("", html.unescape(str(value)))).strip() or None
+
+
+def clean_title(value: Any) -> str | None:
+    title = clean_text(value)
+    return (_SITE_SUFFIX.sub("", title) or None) if title else None
 
 
 def clean_media(value: Any) -> str | None:
-    if not value:
-        return None
-    media = _SPACES.sub(" ", html.unescape(str(value))).strip()
-    return media.strip("（）() ") or None
+    media = clean_text(value)
+    return (media.strip("（）() ") or None) if media else None
 
 
 def normalize(page: ExtractedPage) -> Article:
@@ -41,7 +46,9 @@ def normalize(page: ExtractedPage) -> Article:
     context = raw.get("context") or {}
     body_html = extracted.body_html or ""
     tree = html_text.parse_fragment(body_html)
-    securities, boards = stock_codes.from_html(tree)  # before cleaning drops the quote block
+    # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
+    securities, boards = stock_codes.from_html(tree)
+    media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)
 
     published_value = extracted.published or context.get("feed_published")
@@ -57,7 +64,7 @@ def normalize(page: ExtractedPage) -> Article:
     identity = extracted.identity or identify(address)
     if identity is None:
         raise StageFailure("normalize", f"cannot identify the article behind {address!r}")
-    summary = clean_title(extracted.summary or context.get("feed_summary"))
+    summary = clean_text(extracted.summary or context.get("feed_summary"))
     if not summary and body.lines:
         summary = body.lines[0][:SUMMARY_FALLBACK_CHARS]
     return Article(
@@ -67,9 +74,7 @@ def normalize(page: ExtractedPage) -> Article:
         source_url=context.get("source_url") or raw["url"],
         title=clean_title(extracted.title) or clean_title(context.get("feed_title")),
         published_at=published_at,
-        media=clean_media(extracted.media)
-        or clean_media(adapter.media_from_body(body_html))
-        or clean_media(context.get("feed_media")),
+        media=media or clean_media(context.get("feed_media")),
         summary=summary,
         body_html=sanitize_html(body.html),
         body_text=body.text,

@@ -12,7 +12,7 @@ import time
 from typing import ClassVar
 
 from finews_crawler.items import Article
-from finews_crawler.storage.base import FAILED, SPOOLED
+from finews_crawler.storage.base import FAILED, clear_resolved
 from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
 from pipelines.run import IngestRun, StageFailure
 from pipelines.stage import Stage
@@ -77,18 +77,11 @@ class StorePipeline(Stage):
             return
         batch, self.pending = self.pending, []
         outcomes = self.run.store.upsert_articles(batch)
-        stored = []
         for doc, outcome in zip(batch, outcomes, strict=True):
             self.run.count(f"articles/{outcome.status}")
             if outcome.status == FAILED:
                 self.run.fail(doc, StageFailure("store", outcome.error or "refused by the store"))
-            elif outcome.status != SPOOLED:
-                stored.append(doc)
-        if stored:
-            self.run.store.clear_failures(
-                urls=[doc.get("source_url") for doc in stored],
-                article_ids=[doc["_id"] for doc in stored],
-            )
+        clear_resolved(self.run.store, outcomes)
         if self.run.keep_outcomes:
             self.run.outcomes.extend(outcomes)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from finews_crawler.items import Article
-from finews_crawler.parsing.html_text import CONTROL_CHARS
 from pipelines.run import StageFailure
 from pipelines.stage import Stage
 
@@ -17,17 +16,8 @@ MAX_BODY_HTML_CHARS = 2_000_000
 MAX_STOCKS = 200
 
 
-def _strip_controls(article: Article) -> None:
-    """Control characters (NUL, BEL, BOM ...) in plain-text fields: invisible, export poison."""
-    for name in ("title", "media", "summary"):
-        value = article.get(name)
-        if isinstance(value, str) and CONTROL_CHARS.search(value):
-            article[name] = CONTROL_CHARS.sub("", value).strip() or None
-
-
 def validate(article: Article) -> Article:
     """Raise StageFailure naming the first missing or out-of-bounds field."""
-    _strip_controls(article)
     if not article.get("title"):
         raise StageFailure("validate", "no title")
     if article.get("published_at") is None:

@@ -126,6 +126,7 @@ class SourceAdapter:
         """The article behind a URL when the URL alone tells (any route, any mirror)."""
         return None
 
-    def media_from_body(self, body_html: str) -> str | None:
-        """The media name when the source writes it into the body; None otherwise."""
+    def media_from_body(self, body: Any) -> str | None:
+        """The media name when the source writes it into the body (the parsed body, before
+        boilerplate removal); None otherwise."""
         return None

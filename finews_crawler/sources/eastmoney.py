@@ -366,12 +366,9 @@ class EastMoneyAdapter(SourceAdapter):
                 return identity
         return None
 
-    def media_from_body(self, body_html: str) -> str | None:
+    def media_from_body(self, body) -> str | None:
         """The （文章来源：X） line East Money appends to each body."""
-        if "em_media" not in body_html:
-            return None
-        root = parse_fragment(body_html)
-        line = first_text(root, (f"//p[{_CLASS.format('em_media')}]",))
+        line = first_text(body, (f"//p[{_CLASS.format('em_media')}]",))
         if not line:
             return None
         match = _MEDIA_LINE.search(line.strip("（）() "))

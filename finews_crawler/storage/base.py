@@ -10,10 +10,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from finews_crawler import article as article_schema
 
+T = TypeVar("T")
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 # FAILED: this article alone could not be written (bad document); SPOOLED: the store was
 # unreachable and the article waits in the local spool (storage/spool.py) for a replay.
@@ -31,6 +32,7 @@ class UpsertOutcome:
     status: str
     article: dict[str, Any]
     error: str | None = None  # why, when status is FAILED
+    previous: dict[str, Any] | None = None  # the replaced record, when status is UPDATED
 
 
 @dataclass
@@ -46,6 +48,35 @@ class ArticleQuery:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps(default=...) for store records: datetimes as ISO 8601 with offset."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def chunks(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    """Lists of at most `size` items: id lists for IN (...) / $in queries stay bounded."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def clear_resolved(store: Store, outcomes: Iterable[UpsertOutcome]) -> None:
+    """Clear the failure records of articles that are now stored (a later success wins)."""
+    stored = [o.article for o in outcomes if o.status not in (FAILED, SPOOLED)]
+    if stored:
+        store.clear_failures(
+            urls=[doc.get("source_url") for doc in stored],
+            article_ids=[doc["_id"] for doc in stored],
+        )
 
 
 def apply_upsert(
@@ -65,7 +96,7 @@ def apply_upsert(
         updated_at=now,
         revision=int(existing.get("revision") or 1) + 1,
     )
-    return UpsertOutcome(UPDATED, merged)
+    return UpsertOutcome(UPDATED, merged, previous=dict(existing))
 
 
 class Store(ABC):

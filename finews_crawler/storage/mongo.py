@@ -51,15 +51,17 @@ from pymongo.errors import (
 from finews_crawler.storage.base import (
     FAILED,
     UNCHANGED,
-    UPDATED,
     ArticleQuery,
     Store,
     StoreError,
     UpsertOutcome,
     apply_upsert,
+    chunks,
+    json_default,
     utcnow,
 )
 from finews_crawler.storage.redact import redact_uri
+from finews_crawler.storage.spool import spool_mode
 
 logger = logging.getLogger("finews.store.mongo")
 
@@ -185,17 +187,6 @@ def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
     return found
 
 
-def _chunks(items: list[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _encode_json(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
 # What downstream readers filter and sort on (documented above); info_code is unique.
 ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
     ([("published_at", pymongo.DESCENDING)], {}),
@@ -226,7 +217,7 @@ class MongoStore(Store):
         self.uri_for_display = self.target.display
         self.spool_key = self.target.spool_key
         if require_server is None:
-            require_server = env.get("FINEWS_SPOOL", "").strip().lower() not in ("1", "on")
+            require_server = spool_mode(env.get("FINEWS_SPOOL") or "auto") != "on"
         options: dict[str, Any] = {"tz_aware": True, "appname": "finews-crawler"}
         given = {key.lower() for key, _ in parse_qsl(urlsplit(self.target.client_uri).query)}
         for name, value in (
@@ -273,10 +264,8 @@ class MongoStore(Store):
 
     def _scrub(self, exc: BaseException | str) -> str:
         # pymongo appends timeouts and a topology dump to "host: reason": keep the reason.
-        text = redact_uri(str(exc).split(" (configured timeouts")[0].split(", Timeout:")[0])
-        if len(self.target.secret) >= 4:  # a 1-3 character "secret" would mangle the message
-            text = text.replace(self.target.secret, "***")
-        return text[:500]
+        text = str(exc).split(" (configured timeouts")[0].split(", Timeout:")[0]
+        return _redacted(text, self.target.secret)[:500]
 
     def _ensure_ready(self) -> None:
         """Ping and create the indexes once (idempotent: same spec, same name, no-op)."""
@@ -322,12 +311,12 @@ class MongoStore(Store):
                 outcomes.append(UpsertOutcome(FAILED, dict(incoming), failed[incoming["_id"]]))
                 continue
             if outcome.status != UNCHANGED:
-                if existing is not None and outcome.status == UPDATED:
-                    revision = int(existing.get("revision") or 1)
-                    old = {k: v for k, v in existing.items() if k != "_id"}
-                    history[f"{existing['_id']}:{revision}"] = {
-                        **old,
-                        "article_id": existing["_id"],
+                if outcome.previous is not None:
+                    old = outcome.previous
+                    revision = int(old.get("revision") or 1)
+                    history[f"{old['_id']}:{revision}"] = {
+                        **{k: v for k, v in old.items() if k != "_id"},
+                        "article_id": old["_id"],
                         "revision": revision,
                         "archived_at": now,
                     }
@@ -403,7 +392,7 @@ class MongoStore(Store):
 
     def _load_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, ID_CHUNK):
             for doc in self._articles.find({"_id": {"$in": chunk}}):
                 found[doc["_id"]] = doc
         return found
@@ -441,7 +430,7 @@ class MongoStore(Store):
     def known_ids(self, article_ids: Iterable[str]) -> set[str]:
         self._ensure_ready()
         known: set[str] = set()
-        for chunk in _chunks(list(set(article_ids))):
+        for chunk in chunks(set(article_ids), ID_CHUNK):
             known.update(d["_id"] for d in self._articles.find({"_id": {"$in": chunk}}, {"_id": 1}))
         return known
 
@@ -491,7 +480,7 @@ class MongoStore(Store):
         removed = 0
         for field_name, values in (("url", urls), ("article_id", article_ids)):
             keys = [value for value in set(values) if value]
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys, ID_CHUNK):
                 removed += self._failures.delete_many({field_name: {"$in": chunk}}).deleted_count
         return removed
 
@@ -523,7 +512,7 @@ class MongoStore(Store):
         self._ensure_ready()
         self._checkpoints.update_one(
             {"_id": name},
-            {"$set": {"value_json": json.dumps(value, default=_encode_json), "set_at": utcnow()}},
+            {"$set": {"value_json": json.dumps(value, default=json_default), "set_at": utcnow()}},
             upsert=True,
         )
 
@@ -535,6 +524,7 @@ def _redacted(value: Any, secret: str = "") -> Any:
     """Every string with its credentials masked (run records carry args and URIs)."""
     if isinstance(value, str):
         text = redact_uri(value)
+        # a 1-3 character "secret" would mangle every message it happens to occur in
         return text.replace(secret, "***") if len(secret) >= 4 else text
     if isinstance(value, Mapping):
         return {key: _redacted(item, secret) for key, item in value.items()}

@@ -40,6 +40,7 @@ from finews_crawler.storage.base import (
     ArticleQuery,
     Store,
     UpsertOutcome,
+    clear_resolved,
 )
 from finews_crawler.storage.redact import redact_uri
 
@@ -222,17 +223,13 @@ def _apply(store: Store, entries: list[dict[str, Any]], start: int) -> tuple[int
             end += 1
         docs = [entry["doc"] for entry in entries[start:end]]
         outcomes = store.upsert_articles(docs)
-        stored = [o for o in outcomes if o.status not in (FAILED, SPOOLED)]
         for outcome in outcomes:
             report.statuses[outcome.status] += 1
             if outcome.status == FAILED:
                 failure = _store_failure(outcome)
                 store.record_failure(failure)
                 report.failed.append(failure)
-        store.clear_failures(
-            urls=[o.article.get("source_url") for o in stored],
-            article_ids=[o.article["_id"] for o in stored],
-        )
+        clear_resolved(store, outcomes)
         report.articles = end - start
         report.entries = end - start
         return end - start, report
@@ -303,10 +300,6 @@ class SpoolingStore(Store):
         if getattr(inner, "connected", True) is False:  # opened while its server was away
             self._down, self._down_until = True, clock() + outage_seconds
 
-    @property
-    def spool_key(self) -> str:
-        return getattr(self.inner, "spool_key", "") or redact_uri(self.inner.uri_for_display)
-
     def __getattr__(self, name: str) -> Any:  # backend extras (history, count_history, ...)
         if name == "inner":
             raise AttributeError(name)
@@ -353,8 +346,6 @@ class SpoolingStore(Store):
 
     def drain(self) -> DrainReport:
         """Write what the spool holds into the store (transient errors propagate)."""
-        if not self.spool.has_pending():
-            return DrainReport()
         return self.spool.drain(self.inner, on_progress=self.on_replay)
 
     def drain_if_reachable(self) -> DrainReport | None:

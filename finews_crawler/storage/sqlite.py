@@ -15,13 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.article import DATE_FIELDS
 from finews_crawler.storage.base import (
+    UNCHANGED,
     ArticleQuery,
     Store,
     StoreError,
     UpsertOutcome,
     apply_upsert,
+    chunks,
+    json_default,
     utcnow,
 )
 
@@ -69,20 +71,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 OPEN_WAIT_SECONDS = 30.0
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, default=_encode, separators=(",", ":"))
+    return json.dumps(doc, ensure_ascii=False, default=json_default, separators=(",", ":"))
 
 
 def loads(text: str) -> dict[str, Any]:
     doc = json.loads(text)
     for name, value in doc.items():
-        if isinstance(value, str) and (name in DATE_FIELDS or name.endswith("_at")):
+        if isinstance(value, str) and name.endswith("_at"):  # every date field: *_at
             doc[name] = datetime.fromisoformat(value)
     return doc
 
@@ -139,12 +135,11 @@ class SQLiteStore(Store):
                 existing = current.get(incoming["_id"])
                 outcome = apply_upsert(existing, incoming, now)
                 outcomes.append(outcome)
-                if outcome.status == "unchanged":
+                if outcome.status == UNCHANGED:
                     continue
-                if existing is not None and outcome.status == "updated":
-                    history.append(
-                        (existing["_id"], int(existing.get("revision") or 1), dumps(existing))
-                    )
+                if outcome.previous is not None:
+                    old = outcome.previous
+                    history.append((old["_id"], int(old.get("revision") or 1), dumps(old)))
                 current[incoming["_id"]] = outcome.article
                 changed[incoming["_id"]] = outcome.article
             self._db.executemany(
@@ -176,9 +171,7 @@ class SQLiteStore(Store):
 
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        id_list = list(ids)
-        for start in range(0, len(id_list), 500):
-            chunk = id_list[start : start + 500]
+        for chunk in chunks(ids):
             marks = ",".join("?" * len(chunk))
             for (doc,) in self._db.execute(
                 f"SELECT doc FROM articles WHERE _id IN ({marks})", chunk
@@ -243,10 +236,8 @@ class SQLiteStore(Store):
             reader.close()
 
     def known_ids(self, article_ids: Iterable[str]) -> set[str]:
-        ids = list(set(article_ids))
         known: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in chunks(set(article_ids)):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(f"SELECT _id FROM articles WHERE _id IN ({marks})", chunk)
             known.update(row[0] for row in rows)
@@ -279,9 +270,7 @@ class SQLiteStore(Store):
         removed = 0
         with self._transaction():
             for column, values in (("url", urls), ("article_id", article_ids)):
-                keys = [value for value in set(values) if value]
-                for start in range(0, len(keys), 500):
-                    chunk = keys[start : start + 500]
+                for chunk in chunks({value for value in values if value}):
                     marks = ",".join("?" * len(chunk))
                     removed += self._db.execute(
                         f"DELETE FROM failures WHERE {column} IN ({marks})", chunk
@@ -317,7 +306,7 @@ class SQLiteStore(Store):
         self._db.execute(
             "INSERT INTO checkpoints(name, value) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
-            (name, json.dumps(value, default=_encode)),
+            (name, json.dumps(value, default=json_default)),
         )
 
     def close(self) -> None:
