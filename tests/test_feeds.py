@@ -198,3 +198,15 @@ def test_a_failing_feed_page_is_recorded_and_fails_the_crawl(start_mock_site, tm
         failures = list(opened.iter_failures())
     assert [failure["reason"] for failure in failures] == ["HTTP 404"]
     assert "/gone/web/webapi?type=102" in failures[0]["url"]
+
+
+def test_a_feed_page_fetched_again_keeps_paging(start_mock_site, tmp_path):
+    """An unusable answer for a feed page is fetched again as a feed page: its entries go
+    through the pager and paging goes on to the next pages (no article silently missed)."""
+    rule = r"webapi\?type=102&count=20&newsid=1&page=1$=empty:1"
+    site = start_mock_site(articles=60, extra_args=("--fault-rule", rule))
+    store = tmp_path / "refetched.sqlite3"
+    result = run_crawl(store, "emnews", site.base_url, "-a", "count=20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "retries 1" in result.stderr
+    assert stored_ids(store) == {site.corpus.article_id(i) for i in range(60)}

@@ -24,7 +24,7 @@ from scrapy.http import Response
 
 from finews_crawler.incremental import FeedPager, PagingOptions
 from finews_crawler.items import Article
-from finews_crawler.sources import ExtractionError, Page, adapter_for
+from finews_crawler.sources import adapter_for
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
 from finews_crawler.spiders.base import FinewsSpider, split_arg
 from pipelines.run import IngestRun
@@ -95,15 +95,21 @@ class FeedSpider(FinewsSpider):
             "feed_page": page,
             "article_base": self.settings.get("FINEWS_SHARE_BASE"),
         }
-        # Filterable on purpose: with scrapy-redis the shared dupefilter makes N workers'
-        # seeds one request; locally a JOBDIR's seen-set is reset per job (jobdir.py).
-        return scrapy.Request(
-            feed_url(self.settings.get(setting), feed, page, self.page_size),
-            callback=self.parse_feed,
-            errback=self.on_error,
-            cb_kwargs={"context": context},
-            priority=FEED_PRIORITY,
+        return self.page_request(
+            feed_url(self.settings.get(setting), feed, page, self.page_size), context
         )
+
+    def page_request(
+        self, url: str, context: dict[str, Any] | None = None, *, dont_filter: bool = False
+    ) -> scrapy.Request:
+        """Feed pages go to parse_feed, ahead of queued articles, so that paging never starves;
+        also when the page is fetched again after an unusable answer (pipelines/requeue.py).
+        Filterable on purpose: with scrapy-redis the shared dupefilter makes N workers' seeds
+        one request; locally a JOBDIR's seen-set is reset per job (jobdir.py)."""
+        request = super().page_request(url, context, dont_filter=dont_filter)
+        if context and "feed_page" in context and "info_code" not in context:
+            return request.replace(callback=self.parse_feed, priority=FEED_PRIORITY)
+        return request
 
     # ---- responses -----------------------------------------------------------------------
 
@@ -111,24 +117,11 @@ class FeedSpider(FinewsSpider):
         """Entries the pager wants become article requests; a bad feed page a failure."""
         raw = self.raw_page(response, context)
         adapter = adapter_for(response.url)
-        if adapter is None or not 200 <= response.status < 300:
-            yield raw  # the pipelines record the HTTP error against the feed URL
+        entries = self._navigate(adapter, raw) if adapter and 200 <= response.status < 300 else None
+        if entries is None:
+            yield raw  # the pipelines record why (HTTP error, not a feed) against the feed URL
             return
-        try:
-            entries = adapter.navigate(
-                Page(
-                    url=raw["url"],
-                    final_url=raw["final_url"],
-                    status=raw["status"],
-                    text=raw["text"],
-                    content_type=raw["content_type"],
-                    context=context,
-                )
-            )
-        except ExtractionError:
-            yield raw  # extract() repeats the reason into a failure record
-            return
-        decision = self.pager.decide(context["feed"], context["feed_page"], entries or [])
+        decision = self.pager.decide(context["feed"], context["feed_page"], entries)
         for entry in [*decision.follow, *decision.refresh]:
             yield self.page_request(entry.url, entry.context)
         if decision.next_page:
