@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from finews_crawler.flags import env_flag
+
 SETTINGS_MODULE = "finews_crawler.settings"
 
 
@@ -292,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--allow-private",
         action="store_true",
-        default=os.environ.get("FINEWS_ALLOW_PRIVATE", "0") not in ("0", "false", "no"),
+        default=env_flag("FINEWS_ALLOW_PRIVATE"),
         help="allow loopback and private addresses (refused by default for fetches)",
     )
     fetch.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")

@@ -9,16 +9,24 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.I)
-_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, *, unit_required: bool = False) -> timedelta | None:
+    """'90s', '5m', '1h', '2d', '1w' (or plain seconds) -> timedelta; None if not a duration."""
+    match = _DURATION.match(text)
+    if not match or (unit_required and not match.group(2)):
+        return None
+    return timedelta(seconds=float(match.group(1)) * _SECONDS[match.group(2).lower()])
 
 
 def parse_every(text: str) -> float:
-    """'90s', '5m', '1h', '1d' or plain seconds -> seconds (> 0)."""
-    match = _EVERY.match(text)
-    if not match or float(match.group(1)) <= 0:
+    """`--every`: a positive duration in seconds."""
+    duration = parse_duration(text)
+    if duration is None or duration.total_seconds() <= 0:
         raise ValueError(f"--every {text!r}: use a positive duration like 30s, 5m, 1h")
-    return float(match.group(1)) * _SECONDS[match.group(2).lower()]
+    return duration.total_seconds()
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

@@ -19,11 +19,12 @@ Counters go to the stats as `incremental/*`.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from finews_crawler.cron import parse_duration
+from finews_crawler.flags import flag
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
 from finews_crawler.sources import FollowUp
 from finews_crawler.storage import Store
@@ -32,8 +33,6 @@ logger = logging.getLogger("finews.incremental")
 
 STATS_PREFIX = "incremental/"
 CHECKPOINT_PREFIX = "incremental/"
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # Stop reasons that mean the feed was paged as far as this run wanted.
 COMPLETE_STOPS = frozenset({"known", "since", "end_of_feed", "max_pages"})
 
@@ -43,20 +42,15 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
     given) or a look-back like 90m, 6h, 2d, 1w."""
     if not value:
         return None
-    match = _RELATIVE.match(value)
-    if match:
-        amount, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+    look_back = parse_duration(value, unit_required=True)
+    if look_back is not None:
+        return (now or datetime.now(UTC)) - look_back
     try:
         return parse_datetime(value)
     except DateParseError as exc:
         raise ValueError(
             f"since={value!r}: {exc} (use 2024-05-01, 2024-05-01 08:00 or 6h)"
         ) from None
-
-
-def parse_flag(value: Any) -> bool:
-    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -74,7 +68,7 @@ class PagingOptions:
         pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
         if pages is not None and pages < 1:
             raise ValueError(f"max_pages must be a positive number, got {max_pages!r}")
-        return cls(since=parse_since(since), max_pages=pages, refresh=parse_flag(refresh))
+        return cls(since=parse_since(since), max_pages=pages, refresh=flag(refresh))
 
 
 @dataclass
@@ -84,7 +78,6 @@ class PageDecision:
     follow: list[FollowUp] = field(default_factory=list)
     refresh: list[FollowUp] = field(default_factory=list)  # known articles fetched again
     next_page: bool = False
-    stop_reason: str | None = None
 
 
 @dataclass
@@ -210,7 +203,6 @@ class FeedPager:
 
     def _stop(self, feed: str, state: _FeedState, decision: PageDecision, reason: str):
         state.stop_reason = reason
-        decision.stop_reason = reason
         self.count(f"stop/{reason}")
         logger.info("%s: paging stopped after %d page(s): %s", feed, state.pages, reason)
         return decision

@@ -18,7 +18,6 @@ A lock file stops two crawls from sharing one JOBDIR at the same time.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -30,6 +29,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
+
+from finews_crawler.locks import RunLock
 
 logger = logging.getLogger("finews.jobdir")
 
@@ -77,7 +78,7 @@ class JobDirGuard:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_file = None
+        self._lock: RunLock | None = None
         self.previous: dict[str, Any] = {}
 
     @classmethod
@@ -92,10 +93,8 @@ class JobDirGuard:
 
     def prepare(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (self.path / LOCK).open("a+")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        self._lock = RunLock(self.path / LOCK)  # held until this process exits
+        if not self._lock.acquire():
             holder = read_marker(self.path).get("pid", "?")
             raise JobDirInUse(
                 f"JOBDIR {self.path} is in use by another crawl (pid {holder})"

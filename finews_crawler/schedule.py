@@ -20,7 +20,6 @@ the current run; a second one asks the running crawl to shut down (gracefully, a
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import logging
 import os
@@ -32,48 +31,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from finews_crawler.cron import Cron, parse_every
+from finews_crawler.locks import RunLock
 
 logger = logging.getLogger("finews.schedule")
 
 # ---- lock ----------------------------------------------------------------------------------
-
-
-class RunLock:
-    """An exclusive flock on a file; its content names the holder for the skip log line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.handle: TextIO | None = None
-
-    def acquire(self, **holder: Any) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), **holder}))
-        handle.flush()
-        self.handle = handle
-        return True
-
-    def holder(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text() or "{}")
-        except (OSError, ValueError):
-            return {}
-
-    def release(self) -> None:
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
 
 
 # ---- the scheduler -------------------------------------------------------------------------

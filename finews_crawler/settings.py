@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from finews_crawler import __version__
+from finews_crawler.flags import env_flag
 
 BOT_NAME = "finews_crawler"
 SPIDER_MODULES = ["finews_crawler.spiders"]
@@ -12,7 +13,7 @@ NEWSPIDER_MODULE = "finews_crawler.spiders"
 COMMANDS_MODULE = "finews_crawler.commands"
 
 USER_AGENT = f"finews-crawler/{__version__} (+https://github.com/finews-crawler/finews-crawler)"
-ROBOTSTXT_OBEY = os.environ.get("FINEWS_ROBOTSTXT_OBEY", "1") not in ("0", "false", "no")
+ROBOTSTXT_OBEY = env_flag("FINEWS_ROBOTSTXT_OBEY", default=True)
 
 # Politeness and throughput: per-domain concurrency bounded, retries with backoff for 5xx/429.
 # Items per response handled in parallel: our spiders yield one thing per response, and Scrapy
@@ -31,8 +32,8 @@ FINEWS_REQUEUE_TIMES = int(os.environ.get("FINEWS_REQUEUE_TIMES", "2"))
 # Link safety: private/loopback addresses are allowed for crawls of configured bases; one-off
 # fetches of user-given URLs should run with 0. Links from public pages into private
 # networks are refused regardless (finews_crawler/middlewares/link_safety.py).
-FINEWS_ALLOW_PRIVATE = os.environ.get("FINEWS_ALLOW_PRIVATE", "1") not in ("0", "false", "no")
-AUTOTHROTTLE_ENABLED = os.environ.get("FINEWS_AUTOTHROTTLE", "0") in ("1", "true", "yes")
+FINEWS_ALLOW_PRIVATE = env_flag("FINEWS_ALLOW_PRIVATE", default=True)
+AUTOTHROTTLE_ENABLED = env_flag("FINEWS_AUTOTHROTTLE")
 AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -92,7 +93,7 @@ FINEWS_FEED_BASE = os.environ.get("FINEWS_FEED_BASE", "http://183.136.162.242")
 FINEWS_MARKET_FEED_BASE = os.environ.get("FINEWS_MARKET_FEED_BASE", "http://43.240.125.15:1818")
 
 # Development: cache responses on disk (`-s HTTPCACHE_ENABLED=1`).
-HTTPCACHE_ENABLED = os.environ.get("FINEWS_HTTPCACHE", "0") in ("1", "true", "yes")
+HTTPCACHE_ENABLED = env_flag("FINEWS_HTTPCACHE")
 HTTPCACHE_DIR = "httpcache"
 
 TELNETCONSOLE_ENABLED = False

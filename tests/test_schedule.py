@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from finews_crawler.cron import Cron, parse_every
-from finews_crawler.schedule import RunLock
+from finews_crawler.locks import RunLock
 from finews_crawler.storage import open_store
 from tests.stub_server import stub_server
 from tests.test_feeds import text_api_counts

@@ -42,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.eastmoney import share_url
@@ -84,7 +85,7 @@ def liquid_proof(text: str) -> str:
 
 def markdown_text(text: str) -> str:
     """Plain text safe inside a Markdown link label: HTML-escaped, Markdown-escaped, no Liquid."""
-    escaped = _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escape_text(_one_line(text))
     return liquid_proof(_MARKDOWN_SPECIAL.sub(r"\\\1", escaped))
 
 

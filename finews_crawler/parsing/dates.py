@@ -92,8 +92,3 @@ def _parse_with_dateparser(text: str) -> datetime:
 def to_source_time(value: datetime) -> datetime:
     """The same instant in Beijing time, for display and for Jekyll's +0800 dates."""
     return value.astimezone(SOURCE_TZ)
-
-
-def isoformat_utc(value: datetime) -> str:
-    """Stable ISO 8601 text with offset, as stored and exported."""
-    return value.astimezone(UTC).isoformat()

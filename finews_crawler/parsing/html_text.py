@@ -6,6 +6,7 @@ so every source cleans the same way. Sanitising for republication is sanitize.py
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,12 +87,13 @@ class CleanBody:
 
 def _serialize(node) -> str:
     if isinstance(node, str):
-        return _escape(node)
+        return escape_text(node)
     return lxml_html.tostring(node, encoding="unicode", with_tail=True)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def escape_text(text: str) -> str:
+    """Text made safe to put between tags (&, <, >)."""
+    return html.escape(text, quote=False)
 
 
 def _children_with_text(root) -> Iterable:

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
-from lxml import html as lxml_html
+
+from finews_crawler.parsing.html_text import parse_fragment
 
 # East Money market numbers -> our market names. 0 covers both Shenzhen and Beijing.
 MARKET_BY_NUMBER = {"1": "SH", "0": "SZ", "116": "HK", "105": "US", "106": "US", "107": "US"}
@@ -201,7 +202,7 @@ def from_html(fragment: str | etree._Element) -> tuple[list[Security], list[Boar
     if isinstance(fragment, str):
         if not fragment.strip():
             return [], []
-        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        root = parse_fragment(fragment)
     else:
         root = fragment
     mentions: list[Security | Board] = []

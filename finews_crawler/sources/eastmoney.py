@@ -40,6 +40,7 @@ FEED_PAGE_PARAM = "page"  # what the mock serves; the real hosts' paging is unve
 FEED_LIST_KEYS = ("records", "nodeList", "record")
 
 _INFO_CODE = re.compile(r"^NW(\d{18})$", re.I)
+_GIVEN_CODE = re.compile(r"^(?:NW)?(\d{18})$", re.I)
 _ARTICLE_PATH = re.compile(r"/a/(\d{18})\.html$")
 _NEWS_PATH = re.compile(r"/news/\d+,(\d{18})\.html$")
 _EMWAP_PATH = re.compile(r"/news/info/detail/(\d{18})$")
@@ -70,6 +71,12 @@ def strip_title_brackets(digest: str | None) -> str | None:
     if not digest:
         return None
     return digest.split("】", 1)[-1].strip() if digest.startswith("【") else digest.strip()
+
+
+def as_info_code(value: str) -> str | None:
+    """`NW` + 18 digits from an infoCode or a bare 18-digit article number; None otherwise."""
+    match = _GIVEN_CODE.match(value.strip())
+    return f"NW{match.group(1)}" if match else None
 
 
 def info_code_of(url: str) -> str | None:
@@ -257,13 +264,14 @@ class EastMoneyAdapter(SourceAdapter):
         if path.endswith(FEED_PATHS):
             feed_entries(page)  # raises the reason a feed page could not be read
             raise ExtractionError("a feed page lists articles, it is not one")
+        rendered = self._rendered_body(page)  # parsed once, read by _from_html_page
         if path.endswith(SHARE_PATH):
-            if self._rendered_body(page) is None:
+            if rendered is None:
                 if info_code_of(page.address) is None:
                     raise ExtractionError("share URL has no valid infoCode (NW + 18 digits)")
                 raise ExtractionError("share page is an empty shell (text API not reached)")
-            return self._from_html_page(page, "eastmoney:share-page")
-        return self._from_html_page(page, "eastmoney:article-page")
+            return self._from_html_page(page, rendered, "eastmoney:share-page")
+        return self._from_html_page(page, rendered, "eastmoney:article-page")
 
     def _from_text_api(self, page: Page) -> Extracted:
         try:
@@ -312,8 +320,7 @@ class EastMoneyAdapter(SourceAdapter):
                 return root, found[0]
         return None
 
-    def _from_html_page(self, page: Page, extractor: str) -> Extracted:
-        rendered = self._rendered_body(page)
+    def _from_html_page(self, page: Page, rendered, extractor: str) -> Extracted:
         if rendered is None:
             raise ExtractionError("no article body on the page (#ContentBody not found)")
         root, body = rendered

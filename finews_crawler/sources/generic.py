@@ -10,6 +10,7 @@ import hashlib
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.sources.base import Extracted, ExtractionError, Identity, Page, SourceAdapter
 
 _TRACKING_PARAMS = ("utm_", "spm", "from=", "share_")
@@ -87,7 +88,7 @@ class GenericAdapter(SourceAdapter):
         if not text.strip():
             raise ExtractionError("generic extractor found no article text on the page")
         paragraphs = "".join(
-            f"<p>{_escape(line)}</p>" for line in text.splitlines() if line.strip()
+            f"<p>{escape_text(line)}</p>" for line in text.splitlines() if line.strip()
         )
         return Extracted(
             title=data.get("title"),
@@ -101,10 +102,6 @@ class GenericAdapter(SourceAdapter):
             else list(data.get("tags") or []),
             extractor="generic:trafilatura",
         )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 ADAPTER = GenericAdapter()

@@ -106,15 +106,19 @@ class FinewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterable[RawPage]:
         """Network-level failures (after retries) become RawPages with the error."""
         request = failure.request
-        context = dict(request.cb_kwargs.get("context") or {})
-        yield RawPage(
-            url=request.url,
-            final_url=request.url,
+        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
+        yield self.failed_page(request.url, error, request.cb_kwargs.get("context"))
+
+    def failed_page(self, url: str, error: str, context: dict[str, Any] | None) -> RawPage:
+        """A RawPage for a URL that gave no response: the pipelines record the error."""
+        return RawPage(
+            url=url,
+            final_url=url,
             status=0,
             text="",
             content_type="",
-            error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300],
-            context=context,
+            error=error,
+            context=dict(context or {}),
             spider=self.name,
             fetched_at=datetime.now(UTC),
         )
@@ -140,14 +144,6 @@ class FinewsSpider(scrapy.Spider):
         try:
             return self.page_request(url, context)
         except ValueError as exc:
-            return RawPage(
-                url=url,
-                final_url=url,
-                status=0,
-                text="",
-                content_type="",
-                error=f"invalid URL: {exc}",
-                context={**(context or {}), "entry_url": url},
-                spider=self.name,
-                fetched_at=datetime.now(UTC),
+            return self.failed_page(
+                url, f"invalid URL: {exc}", {**(context or {}), "entry_url": url}
             )

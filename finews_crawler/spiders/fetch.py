@@ -17,10 +17,9 @@ from typing import Any
 
 import scrapy
 
-from finews_crawler.sources.eastmoney import share_url
+from finews_crawler.sources.eastmoney import as_info_code, share_url
 from finews_crawler.spiders.base import FinewsSpider, read_lines
 
-_INFO_CODE = re.compile(r"^(?:NW)?(\d{18})$", re.I)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _HOSTISH = re.compile(r"^[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/|$)", re.I)
 
@@ -32,9 +31,9 @@ class BadTarget(ValueError):
 def target_url(target: str, share_base: str) -> str:
     """The URL to fetch for one command-line target (URL, infoCode or 18-digit id)."""
     value = target.strip()
-    match = _INFO_CODE.match(value)
-    if match:
-        return share_url(share_base, f"NW{match.group(1)}")
+    code = as_info_code(value)
+    if code:
+        return share_url(share_base, code)
     if _SCHEME.match(value):
         return value  # the link-safety middleware refuses non-http(s) schemes with a reason
     if _HOSTISH.match(value):

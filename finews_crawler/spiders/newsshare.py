@@ -14,7 +14,7 @@ from pathlib import Path
 import scrapy
 
 from finews_crawler.items import RawPage
-from finews_crawler.sources.eastmoney import share_url
+from finews_crawler.sources.eastmoney import as_info_code, share_url
 from finews_crawler.spiders.base import FinewsSpider, iter_lines, split_arg
 
 
@@ -45,10 +45,9 @@ class NewsShareSpider(FinewsSpider):
         self.urls_file = urls_file
         if urls_file and not Path(urls_file).is_file():
             raise ValueError(f"urls_file {urls_file!r} does not exist")
-        # infoCodes as NW + 18 digits; a bare 18-digit article number means the same.
-        self.info_codes = [
-            f"NW{code}" if code.isdigit() else code.upper() for code in split_arg(info_codes)
-        ]
+        # A bare 18-digit article number means its infoCode; a malformed code is still
+        # requested, so that it ends as a failure record naming it.
+        self.info_codes = [as_info_code(code) or code for code in split_arg(info_codes)]
         if not self.start_urls_given and not self.info_codes and not urls_file:
             raise ValueError(
                 "newsshare needs input: -a url=URL[,URL...], -a urls_file=FILE"

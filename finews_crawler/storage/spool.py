@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from finews_crawler.flags import FALSE, TRUE
 from finews_crawler.storage.base import (
     FAILED,
     SPOOLED,
@@ -55,11 +56,7 @@ def spool_mode(value: str | None = None) -> str:
     """'on', 'off' or 'auto' from a setting value (else $FINEWS_SPOOL)."""
     raw = (value if value not in (None, "") else os.environ.get("FINEWS_SPOOL", "")) or ""
     raw = str(raw).strip().lower()
-    if raw in ("1", "on", "true", "yes"):
-        return "on"
-    if raw in ("0", "off", "false", "no"):
-        return "off"
-    return "auto"
+    return "on" if raw in TRUE else "off" if raw in FALSE else "auto"
 
 
 def spool_path(store: Store, directory: str | os.PathLike[str] | None = None) -> Path:

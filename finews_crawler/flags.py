@@ -1,0 +1,23 @@
+"""Yes/no values from settings and the environment, read the same way everywhere."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """1/true/yes/on -> True, 0/false/no/off -> False, anything else (unset) -> default."""
+    text = str(value if value is not None else "").strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    return default
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    return flag(os.environ.get(name), default)
