@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from finews_crawler import SETTINGS_MODULE
 from finews_crawler.flags import env_flag
-
-SETTINGS_MODULE = "finews_crawler.settings"
 
 
 def _json_default(value: Any) -> str:
@@ -299,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     fetch.add_argument("-L", "--log-level", default="ERROR", help="Scrapy log level")
-    share_base = os.environ.get("FINEWS_SHARE_BASE", "https://app.jg.eastmoney.com")
+    from finews_crawler.sources.eastmoney import DEFAULT_SHARE_BASE
+
+    share_base = os.environ.get("FINEWS_SHARE_BASE", DEFAULT_SHARE_BASE)
     export = commands.add_parser("export", help="stored articles as JSON Lines or a Jekyll site")
     export_formats = export.add_subparsers(dest="format", required=True)
     for name, help_text in (("jsonl", "JSON Lines"), ("jekyll", "Jekyll _posts + categories")):

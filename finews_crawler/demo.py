@@ -22,16 +22,11 @@ from finews_crawler.storage import ArticleQuery, open_store, store_uri
 def run_demo(articles: int = 200, seed: int = 7, store: str | None = None) -> int:
     uri = store_uri(store)
     corpus = MockCorpus(seed=seed, count=articles)
-    with running_mock_site(articles, seed) as site:
+    with running_mock_site(articles, seed) as site, tempfile.TemporaryDirectory() as work:
         print(f"mock site: {site.base_url} ({articles} articles, seed {seed})")
-        urls_file = Path(tempfile.mkdtemp(prefix="finews-demo-")) / "share-urls.txt"
-        urls_file.write_text(
-            "\n".join(
-                share_url(site.base_url, corpus.article(i).info_code) for i in range(articles)
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        urls_file = Path(work) / "share-urls.txt"
+        urls = (share_url(site.base_url, f"NW{corpus.article_id(i)}") for i in range(articles))
+        urls_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
         print(f"crawling {articles} share pages into {uri} ...", flush=True)
         crawl = subprocess.run(
             [sys.executable, "-m", "finews_crawler.cli", "--store", uri, "crawl", "newsshare"]
@@ -39,7 +34,7 @@ def run_demo(articles: int = 200, seed: int = 7, store: str | None = None) -> in
             check=False,
         )
     with open_store(uri) as opened:
-        ids = [corpus.article(i).id for i in (articles - 1, articles // 2, 0)]
+        ids = [corpus.article_id(i) for i in (articles - 1, articles // 2, 0)]
         print(f"\n{opened.count_articles()} articles in the store; three of them:\n")
         for article in opened.iter_articles(ArticleQuery(ids=ids)):
             stocks = ", ".join(f"{s['code']}.{s['market']}" for s in article["stocks"]) or "-"

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from finews_crawler import SETTINGS_MODULE
 from finews_crawler.exporters.jsonl import article_json
+from finews_crawler.parsing.dates import to_source_time
 from finews_crawler.spiders.fetch import BadTarget, FetchSpider, target_url
 from pipelines.run import IngestRun
 
-SETTINGS_MODULE = "finews_crawler.settings"
 # "spooled": the store was unreachable; the article waits in the local spool for replay.
 OK_STATUSES = ("new", "updated", "unchanged", "spooled", "not stored")
 
@@ -180,8 +181,6 @@ def print_table(outcomes: Sequence[FetchOutcome], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from finews_crawler.exporters.jekyll import local_time
-
     table = Table(show_lines=True)
     for column, no_wrap in (
         ("target", False),
@@ -199,7 +198,7 @@ def print_table(outcomes: Sequence[FetchOutcome], out: TextIO) -> None:
             outcome.target,
             outcome.status if outcome.ok else f"[red]failed[/red] ({outcome.stage})",
             article.get("_id", ""),
-            local_time(published).strftime("%Y-%m-%d %H:%M") if published else "",
+            to_source_time(published).strftime("%Y-%m-%d %H:%M") if published else "",
             article.get("media") or "",
             article.get("title", "") if outcome.ok else (outcome.reason or ""),
         )

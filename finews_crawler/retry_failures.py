@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from finews_crawler import SETTINGS_MODULE
+
 FALLBACK_SPIDERS = ("fetch", "newsshare")
 
 
@@ -42,7 +44,7 @@ def takes_url_file(spider: str) -> bool:
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "finews_crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     try:
         spider_class = SpiderLoader.from_settings(get_project_settings()).load(spider)
     except KeyError:

@@ -6,6 +6,7 @@ import os
 
 from finews_crawler import __version__
 from finews_crawler.flags import env_flag
+from finews_crawler.sources.eastmoney import DEFAULT_SHARE_BASE
 
 BOT_NAME = "finews_crawler"
 SPIDER_MODULES = ["finews_crawler.spiders"]
@@ -87,7 +88,7 @@ FINEWS_STORE_BATCH_SIZE = 500
 FINEWS_STORE_FLUSH_SECONDS = 2.0
 
 # Where share pages are built from infoCodes: the real source unless told otherwise.
-FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", "https://app.jg.eastmoney.com")
+FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", DEFAULT_SHARE_BASE)
 # News feeds (spiders emnews, emmedia, emmarket, feeds): the hosts the archive's generator used.
 FINEWS_FEED_BASE = os.environ.get("FINEWS_FEED_BASE", "http://183.136.162.242")
 FINEWS_MARKET_FEED_BASE = os.environ.get("FINEWS_MARKET_FEED_BASE", "http://43.240.125.15:1818")

@@ -18,6 +18,7 @@ import pytest
 from finews_crawler.mocksite import MockCorpus
 from finews_crawler.mocksite.process import MockSiteProcess
 from finews_crawler.mocksite.process import start_mock_site as launch
+from finews_crawler.sources.eastmoney import share_url
 
 pytest_plugins = ["tests.redis_server", "tests.mongo_server"]
 
@@ -44,15 +45,11 @@ class MockSite:
     def banner(self) -> str:
         return self.running.banner
 
-    @property
-    def process(self):
-        return self.running.process
-
     def url(self, path: str) -> str:
         return self.base_url + path
 
     def share_url(self, i: int) -> str:
-        return self.url(f"/html_News/NewsShare.html?infoCode={self.corpus.article(i).info_code}")
+        return share_url(self.base_url, f"NW{self.corpus.article_id(i)}")
 
     def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) without raising on 4xx/5xx."""

@@ -23,17 +23,27 @@ def write_urls(path: Path, urls: Iterable[str]) -> Path:
     return path
 
 
+def finews_command(store_uri: str, *args: str) -> list[str]:
+    """`finews --store URI ARGS...` run by this interpreter."""
+    return [sys.executable, "-m", "finews_crawler.cli", "--store", store_uri, *args]
+
+
+def crawl_command(store_uri: str, spider: str, *args: str) -> list[str]:
+    """`finews --store URI crawl SPIDER -L WARNING ARGS...` (later -L/-s arguments win)."""
+    return finews_command(store_uri, "crawl", spider, "-L", "WARNING", *args)
+
+
 def crawl(
-    store_uri: str, spider: str, *args: str, timeout: float = CRAWL_TIMEOUT, env=None
+    store_uri: str, spider: str, *args: str, timeout: float = CRAWL_TIMEOUT, env=None, cwd=None
 ) -> CrawlResult:
-    """`finews --store URI crawl SPIDER ARGS...` as a child process, bounded in time."""
-    command = [sys.executable, "-m", "finews_crawler.cli", "--store", store_uri, "crawl", spider]
+    """A crawl as a child process, bounded in time."""
     done = subprocess.run(
-        [*command, "-L", "WARNING", *args],
+        crawl_command(store_uri, spider, *args),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
         env=env,
+        cwd=cwd,
     )
     return CrawlResult(done.returncode, done.stdout, done.stderr)

@@ -10,103 +10,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pymongo
 import pytest
 
+from finews_crawler.bench.mongo import SERVER, LocalServer, secantus_executable
+
 ENV_URI = "FINEWS_TEST_MONGO_URI"
-SERVER = "secantusd-py"
 HOW_TO_ENABLE = f"pip install secantusdb, or set {ENV_URI} to a MongoDB URI"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_ping(uri: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
-    try:
-        while True:
-            try:
-                client.admin.command("ping")
-                return
-            except pymongo.errors.PyMongoError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-    finally:
-        client.close()
-
-
-@dataclass
-class LocalServer:
-    """A SecantusDB process; `kill()` is kill -9, `restart()` reuses port and storage."""
-
-    executable: str
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
-
-    def start(self, timeout: float = 20.0) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        config = self.workdir / "EMPTY.toml"  # keeps it from reading a stray secantusd.toml
-        config.touch()
-        log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 (owned by the process)
-        self.process = subprocess.Popen(
-            [
-                self.executable, "--config", str(config), "--host", "127.0.0.1",
-                "--port", str(self.port), "--storage-path", str(self.workdir / "data"),
-                "--log-level", "WARNING", "--sync-on-commit",
-            ],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-        )  # fmt: skip
-        log.close()
-        try:
-            wait_for_ping(self.uri, timeout)
-        except pymongo.errors.PyMongoError as exc:
-            self.stop()
-            tail = (self.workdir / "server.log").read_text(errors="replace")[-500:]
-            raise RuntimeError(f"{SERVER} did not answer: {exc}; log: {tail}") from exc
-
-    def kill(self) -> None:
-        """kill -9: no shutdown, no flush; what was acknowledged must survive."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def restart(self, timeout: float = 30.0) -> None:
-        self.kill()
-        self.start(timeout)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 def start_local_server(workdir: Path) -> LocalServer:
     """Start SecantusDB in `workdir`, or skip the test with how to enable it."""
-    executable = shutil.which(SERVER) or _venv_executable()
+    executable = secantus_executable()
     if executable is None:
         pytest.skip(f"{SERVER} not installed: {HOW_TO_ENABLE}")
     server = LocalServer(executable, workdir)
@@ -115,13 +35,6 @@ def start_local_server(workdir: Path) -> LocalServer:
     except (OSError, RuntimeError) as exc:
         pytest.skip(f"{SERVER} failed to start ({str(exc)[:120]}): {HOW_TO_ENABLE}")
     return server
-
-
-def _venv_executable() -> str | None:
-    import sys
-
-    candidate = Path(sys.executable).parent / SERVER
-    return str(candidate) if candidate.exists() else None
 
 
 def with_database(uri: str, database: str) -> str:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from finews_crawler.mocksite.process import free_port, stop_process
+
 START_TIMEOUT = 20.0
 APT_TIMEOUT = 600
 
@@ -29,16 +31,11 @@ class RedisServer:
 
     process: subprocess.Popen
     port: int
+    workdir: Path
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_binary() -> tuple[str | None, str]:
@@ -71,11 +68,11 @@ def redis_binary() -> tuple[str | None, str]:
 def start_redis(binary: str) -> RedisServer:
     """Start redis-server without persistence on a free port and wait until it answers."""
     workdir = Path(tempfile.mkdtemp(prefix="finews-redis-"))
-    port = _free_port()
+    port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(workdir), "--protected-mode", "yes"]
-    log = (workdir / "redis.log").open("w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    with (workdir / "redis.log").open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -84,10 +81,11 @@ def start_redis(binary: str) -> RedisServer:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
-                    return RedisServer(process, port)
+                    return RedisServer(process, port, workdir)
         except OSError:
             time.sleep(0.05)
-    process.kill()
+    stop_process(process)
+    shutil.rmtree(workdir, ignore_errors=True)
     raise RuntimeError(f"redis-server did not answer within {START_TIMEOUT:.0f}s")
 
 
@@ -104,9 +102,5 @@ def redis_server() -> Iterator[RedisServer]:
     try:
         yield server
     finally:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
+        stop_process(server.process)
+        shutil.rmtree(server.workdir, ignore_errors=True)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ from finews_crawler.middlewares import EncodingFallbackMiddleware
 from finews_crawler.spiders.base import FinewsSpider
 from finews_crawler.storage import open_store
 from pipelines import ingest_pages
+from tests.crawl_helpers import crawl
 
 CASES_DIR = Path(__file__).parent / "bad_input"
 CRAWL_TIMEOUT = 240
@@ -182,14 +181,14 @@ def test_crawl_of_the_served_corpus_never_crashes(start_mock_site, tmp_path) -> 
     urls_file = tmp_path / "urls.txt"
     urls_file.write_text("\n".join(local(case.url) for case in served) + "\n", encoding="utf-8")
     store = tmp_path / "crawl.sqlite3"
-    command = [sys.executable, "-m", "finews_crawler.cli", "--store", f"sqlite:///{store}"]
-    command += ["crawl", "newsshare", "-a", f"urls_file={urls_file}", "-s", "DOWNLOAD_TIMEOUT=2"]
-    result = subprocess.run(
-        [*command, "-L", "WARNING"],
-        capture_output=True,
-        text=True,
+    result = crawl(
+        f"sqlite:///{store}",
+        "newsshare",
+        "-a",
+        f"urls_file={urls_file}",
+        "-s",
+        "DOWNLOAD_TIMEOUT=2",
         timeout=CRAWL_TIMEOUT,
-        check=False,
     )
     assert result.returncode == 1  # the corpus holds failures: the crawl says so
     assert "Traceback" not in result.stderr and "Spider error" not in result.stderr

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
+
+from finews_crawler.mocksite.process import free_port
 
 SECRET = "s3cret-Pa55"
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_password_stays_out_of_logs_and_spool(mock_site, tmp_path) -> None:
-    uri = f"mongodb://reader:{SECRET}@127.0.0.1:{closed_port()}/finews"
+    uri = f"mongodb://reader:{SECRET}@127.0.0.1:{free_port()}/finews"
     spool_dir = tmp_path / "spool"
     env = {**os.environ, "FINEWS_SPOOL": "1", "FINEWS_SPOOL_DIR": str(spool_dir)}
     done = subprocess.run(

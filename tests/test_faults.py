@@ -12,7 +12,6 @@ import json
 import re
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,8 @@ from finews_crawler.mocksite.faults import (
 )
 from finews_crawler.sources.eastmoney import SHARE_PATH, TEXT_API_PATH
 from finews_crawler.storage import open_store
+from tests.crawl_helpers import CrawlResult, finews_command, write_urls
+from tests.crawl_helpers import crawl as run_crawl
 
 CRAWL_TIMEOUT = 300
 ARTICLES = 1000
@@ -64,16 +65,16 @@ def api_path(code: str) -> str:
     return f"{TEXT_API_PATH}?id={code}"
 
 
-def crawl(site, store: Path, urls: list[str], *settings: str) -> subprocess.CompletedProcess:
-    urls_file = store.with_suffix(".urls")
-    urls_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "finews_crawler.cli", "--store", f"sqlite:///{store}"]
-    command += ["crawl", "newsshare", "-a", f"urls_file={urls_file}"]
-    command += ["-s", "DOWNLOAD_TIMEOUT=2", "-L", "WARNING"]
-    for setting in settings:
-        command += ["-s", setting]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=CRAWL_TIMEOUT, check=False
+def crawl(store: Path, urls: list[str], *settings: str) -> CrawlResult:
+    urls_file = write_urls(store.with_suffix(".urls"), urls)
+    extra = [arg for setting in ("DOWNLOAD_TIMEOUT=2", *settings) for arg in ("-s", setting)]
+    return run_crawl(
+        f"sqlite:///{store}",
+        "newsshare",
+        "-a",
+        f"urls_file={urls_file}",
+        *extra,
+        timeout=CRAWL_TIMEOUT,
     )
 
 
@@ -209,7 +210,7 @@ def test_transient_faults_of_every_kind_are_survived(start_mock_site, tmp_path) 
     assert set(kinds) == set(ALL_KINDS), kinds  # every kind is met at least once
 
     store = tmp_path / "transient.sqlite3"
-    result = crawl(site, store, [site.share_url(i) for i in range(ARTICLES)])
+    result = crawl(store, [site.share_url(i) for i in range(ARTICLES)])
 
     assert result.returncode == 0, result.stderr[-3000:]
     summary = summary_of(result.stderr)
@@ -236,7 +237,7 @@ def test_permanent_faults_leave_one_failure_record_each(start_mock_site, tmp_pat
     assert set(doomed.values()) == set(EXPECTED_REASON), Counter(doomed.values())
 
     store = tmp_path / "permanent.sqlite3"
-    result = crawl(site, store, [site.share_url(i) for i in range(ARTICLES)])
+    result = crawl(store, [site.share_url(i) for i in range(ARTICLES)])
 
     assert result.returncode == 1  # failures make the crawl exit non-zero
     articles, failures = load(store)
@@ -272,7 +273,7 @@ def test_retry_failures_requeues_only_retriable_records(start_mock_site, tmp_pat
     site = start_mock_site(articles=20, extra_args=rules)
     store = tmp_path / "retry.sqlite3"
     bad_url = site.url(share_path(bad))
-    first = crawl(site, store, [site.share_url(3), site.share_url(4), bad_url])
+    first = crawl(store, [site.share_url(3), site.share_url(4), bad_url])
     assert first.returncode == 1
     articles, failures = load(store)
     assert set(articles) == {corpus.article(4).id}
@@ -281,8 +282,7 @@ def test_retry_failures_requeues_only_retriable_records(start_mock_site, tmp_pat
     assert records[site.share_url(3)]["reason"] == "HTTP 500"
     assert records[bad_url]["retriable"] is False
 
-    command = [sys.executable, "-m", "finews_crawler.cli", "--store", f"sqlite:///{store}"]
-    command += ["retry-failures"]
+    command = finews_command(f"sqlite:///{store}", "retry-failures")
     dry = subprocess.run(
         [*command, "--dry-run"], capture_output=True, text=True, timeout=60, check=False
     )

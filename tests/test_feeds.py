@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from finews_crawler.mocksite import render
 from finews_crawler.mocksite.corpus import MockCorpus
 from finews_crawler.sources import Page, adapter_for
 from finews_crawler.storage import open_store
+from tests.crawl_helpers import crawl_command as store_crawl_command
 
 CRAWL_TIMEOUT = 180
 TEXT_API = "/NewsData/GetNewsText.do?id="
@@ -29,26 +29,10 @@ TEXT_API = "/NewsData/GetNewsText.do?id="
 
 def crawl_command(store: Path, spider: str, base: str, *extra: str) -> list[str]:
     """`finews --store ... crawl SPIDER` against a mock site on every configured host."""
-    return [
-        sys.executable,
-        "-m",
-        "finews_crawler.cli",
-        "--store",
-        f"sqlite:///{store}",
-        "crawl",
-        spider,
-        "-s",
-        f"FINEWS_FEED_BASE={base}",
-        "-s",
-        f"FINEWS_MARKET_FEED_BASE={base}",
-        "-s",
-        f"FINEWS_SHARE_BASE={base}",
-        "-s",
-        "FINEWS_STORE_FLUSH_SECONDS=0.5",
-        "-L",
-        "WARNING",
-        *extra,
-    ]
+    hosts = ("FINEWS_FEED_BASE", "FINEWS_MARKET_FEED_BASE", "FINEWS_SHARE_BASE")
+    settings = [f"{name}={base}" for name in hosts] + ["FINEWS_STORE_FLUSH_SECONDS=0.5"]
+    options = [arg for setting in settings for arg in ("-s", setting)]
+    return store_crawl_command(f"sqlite:///{store}", spider, *options, *extra)
 
 
 def run_crawl(

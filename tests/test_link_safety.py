@@ -13,8 +13,6 @@ import asyncio
 import ipaddress
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 from scrapy.http import Request
@@ -25,6 +23,8 @@ from finews_crawler.middlewares import (
     host_is_private,
     literal_address,
 )
+from tests.crawl_helpers import CrawlResult
+from tests.crawl_helpers import crawl as run_crawl
 
 TIMEOUT = 120
 
@@ -87,10 +87,10 @@ def test_links_from_public_pages_into_private_networks_are_refused() -> None:
     assert _refusal(refusing, Request("http://93.184.216.34/a.html")) is None
 
 
-def crawl(store, *arguments: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "finews_crawler.cli", "--store", f"sqlite:///{store}"]
-    command += ["crawl", "newsshare", *arguments, "-s", "DOWNLOAD_TIMEOUT=2", "-L", "WARNING"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+def crawl(store, *arguments: str) -> CrawlResult:
+    return run_crawl(
+        f"sqlite:///{store}", "newsshare", *arguments, "-s", "DOWNLOAD_TIMEOUT=2", timeout=TIMEOUT
+    )
 
 
 def failures(store) -> dict[str, dict]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from scrapy.exceptions import DropItem
 
+from finews_crawler.importers.jekyll_posts import body_html, parse_post
 from finews_crawler.items import Article, RawPage
 from finews_crawler.storage import open_store
 from pipelines import IngestRun, ingest_pages
@@ -16,7 +17,7 @@ from pipelines.extract import ExtractedPage, ExtractPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
-from tests.shared_data import SAMPLE_POST, post_article_html, require, split_post
+from tests.shared_data import SAMPLE_POST, require
 
 CODE = "NW202204132342000001"
 API_URL = f"http://mirror.test/NewsData/GetNewsText.do?id={CODE}"
@@ -240,13 +241,14 @@ def test_chain_new_then_unchanged_then_enriched(tmp_path) -> None:
 
 def test_real_sample_post_through_the_chain(tmp_path) -> None:
     """The archive's sample post: body = the text API's HTML, front matter = the truth."""
-    front, body = split_post(require(SAMPLE_POST))
+    post = parse_post(require(SAMPLE_POST))
+    front = post.front
     share = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202204132342073945"
     raw = RawPage(
         url="http://finews.zning.xyz/NewsData/GetNewsText.do?id=NW202204132342073945",
         status=200,
         content_type="application/json",
-        text=json.dumps({"text": post_article_html(body)}, ensure_ascii=False),
+        text=json.dumps({"text": body_html(post.body)}, ensure_ascii=False),
         context={
             "source_url": share,
             "feed_title": front["title"],

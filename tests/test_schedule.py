@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,6 +21,7 @@ import pytest
 from finews_crawler.cron import Cron, parse_every
 from finews_crawler.locks import RunLock
 from finews_crawler.storage import open_store
+from tests.crawl_helpers import finews_command
 from tests.stub_server import stub_server
 from tests.test_feeds import text_api_counts
 
@@ -60,11 +60,7 @@ def test_a_lock_left_by_a_dead_process_is_not_a_lock(tmp_path):
 
 
 def schedule_command(store: Path, base: str, *options: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "finews_crawler.cli",
-        "--store",
+    return finews_command(
         f"sqlite:///{store}",
         "schedule",
         *options,
@@ -82,7 +78,7 @@ def schedule_command(store: Path, base: str, *options: str) -> list[str]:
         "count=50",
         "-L",
         "WARNING",
-    ]
+    )
 
 
 def records(store: Path) -> list[dict]:

@@ -6,7 +6,6 @@ few MongoDB-only cases (per-document failures, the 16 MB limit) say so in their 
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from finews_crawler.mocksite.process import free_port
 from finews_crawler.storage import ArticleQuery, Store, StoreError, open_store
 from finews_crawler.storage.base import FAILED, NEW, SPOOLED, UNCHANGED, UPDATED
 from finews_crawler.storage.mongo import MongoStore, resolve_target
@@ -287,19 +287,13 @@ def test_oversized_body_is_truncated_with_flag(store: Store) -> None:
         assert "truncated" not in stored and stored["body_text"] == big
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_store_fails_fast(backend: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("FINEWS_SPOOL", raising=False)
     if backend.startswith("sqlite"):
         (tmp_path / "file").write_text("")
         uri = f"sqlite:///{tmp_path / 'file' / 'below-a-file.sqlite3'}"
     else:
-        uri = f"mongodb://reader:hunter2secret@127.0.0.1:{_closed_port()}/x?directConnection=true"
+        uri = f"mongodb://reader:hunter2secret@127.0.0.1:{free_port()}/x?directConnection=true"
     started = time.monotonic()
     with pytest.raises(StoreError) as raised:
         open_store(uri)
@@ -323,8 +317,7 @@ def test_uri_names_database_and_collection(monkeypatch: pytest.MonkeyPatch) -> N
 def test_spool_keeps_writes_while_the_store_is_down(mongo_store_uri: str, tmp_path: Path) -> None:
     """Generic spool: an unreachable MongoDB spools; the spool replays into a live store."""
     down = MongoStore(
-        f"mongodb://127.0.0.1:{_closed_port()}/x?directConnection=true"
-        "&serverSelectionTimeoutMS=300",
+        f"mongodb://127.0.0.1:{free_port()}/x?directConnection=true&serverSelectionTimeoutMS=300",
         require_server=False,
     )
     spool = Spool(tmp_path / "spool.jsonl")

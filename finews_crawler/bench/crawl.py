@@ -12,11 +12,9 @@ source is not on loopback: without latency a sequential loop would look as fast 
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from finews_crawler.bench.measure import run_measured
+from finews_crawler.bench.measure import run_measured, scratch_dir
 from finews_crawler.mocksite.process import running_mock_site
 from finews_crawler.settings import CONCURRENT_REQUESTS_PER_DOMAIN
 
@@ -59,41 +57,47 @@ def row(name: str, articles: int, measure) -> dict[str, Any]:
 
 
 def run(articles: int, seed: int = 5, latency_ms: int = LATENCY_MS) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="finews-bench-crawl-"))
-    peer = [sys.executable, "-m", "finews_crawler.bench.peers"]
-    rows = []
-    extra = ("--latency-ms", str(latency_ms))
-    with running_mock_site(articles, seed, extra_args=extra) as site:
-        base = site.base_url
-        variants = {
-            "ours (end to end)": feed_crawl_command(f"sqlite:///{work}/ours.sqlite3", base),
-            "scrapy fetch-only (a)": feed_crawl_command(
-                f"sqlite:///{work}/fetch-only.sqlite3", base, "-s", "ITEM_PIPELINES={}"
-            ),
-            "requests loop (b)": [*peer, "requests-loop", base, str(articles), str(work / "posts")],
-            "aiohttp fetch-only (c)": [
-                *peer,
-                "aiohttp",
-                base,
-                str(articles),
-                str(CONCURRENT_REQUESTS_PER_DOMAIN),
-            ],
+    with scratch_dir("finews-bench-crawl-") as work:
+        peer = [sys.executable, "-m", "finews_crawler.bench.peers"]
+        rows = []
+        extra = ("--latency-ms", str(latency_ms))
+        with running_mock_site(articles, seed, extra_args=extra) as site:
+            base = site.base_url
+            variants = {
+                "ours (end to end)": feed_crawl_command(f"sqlite:///{work}/ours.sqlite3", base),
+                "scrapy fetch-only (a)": feed_crawl_command(
+                    f"sqlite:///{work}/fetch-only.sqlite3", base, "-s", "ITEM_PIPELINES={}"
+                ),
+                "requests loop (b)": [
+                    *peer,
+                    "requests-loop",
+                    base,
+                    str(articles),
+                    str(work / "posts"),
+                ],
+                "aiohttp fetch-only (c)": [
+                    *peer,
+                    "aiohttp",
+                    base,
+                    str(articles),
+                    str(CONCURRENT_REQUESTS_PER_DOMAIN),
+                ],
+            }
+            for name, command in variants.items():
+                measure = run_measured(command, timeout=CRAWL_TIMEOUT)
+                if measure.returncode != 0:
+                    print(f"  {name} failed: {measure.stderr_tail}", file=sys.stderr)
+                rows.append(row(name, articles, measure))
+                print(f"  {name}: {rows[-1]['articles_per_s']} articles/s", file=sys.stderr)
+        ours, ceiling, loop, aio = (entry["articles_per_s"] for entry in rows)
+        return {
+            "articles": articles,
+            "latency_ms": latency_ms,
+            "rows": rows,
+            "ratios": {
+                "ours / scrapy fetch-only": round(ours / ceiling, 3),
+                "ours / requests loop": round(ours / loop, 2),
+                "ours / aiohttp fetch-only": round(ours / aio, 3),
+            },
+            "targets": {"ours / scrapy fetch-only": 0.70, "ours / requests loop": 10.0},
         }
-        for name, command in variants.items():
-            measure = run_measured(command, timeout=CRAWL_TIMEOUT)
-            if measure.returncode != 0:
-                print(f"  {name} failed: {measure.stderr_tail}", file=sys.stderr)
-            rows.append(row(name, articles, measure))
-            print(f"  {name}: {rows[-1]['articles_per_s']} articles/s", file=sys.stderr)
-    ours, ceiling, loop, aio = (entry["articles_per_s"] for entry in rows)
-    return {
-        "articles": articles,
-        "latency_ms": latency_ms,
-        "rows": rows,
-        "ratios": {
-            "ours / scrapy fetch-only": round(ours / ceiling, 3),
-            "ours / requests loop": round(ours / loop, 2),
-            "ours / aiohttp fetch-only": round(ours / aio, 3),
-        },
-        "targets": {"ours / scrapy fetch-only": 0.70, "ours / requests loop": 10.0},
-    }

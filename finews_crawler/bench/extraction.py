@@ -18,11 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lxml import html as lxml_html
 
 from finews_crawler.bench.measure import cpu_time
 from finews_crawler.bench.quality import bigram_f1, precision_recall
+from finews_crawler.importers.jekyll_posts import body_html, parse_post
 from finews_crawler.items import RawPage
 from finews_crawler.mocksite import MockCorpus, render
 from finews_crawler.parsing.dates import SOURCE_TZ, parse_datetime
@@ -99,18 +99,12 @@ def real_cases() -> tuple[list[Case], str | None]:
         return [], f"{SHARED_CORPUS} absent (real posts ship only with the dev workspace)"
     cases = []
     for path in sorted(SHARED_CORPUS.glob("*.md")):
-        _, front_text, body = path.read_text(encoding="utf-8").split("---", 2)
-        front = yaml.safe_load(front_text) or {}
+        post = parse_post(path)
+        front = post.front
         number = re.search(r"(\d{18})", path.name)
         if not front.get("title") or not number:
             continue  # the archive's broken post: no title to compare with
-        fragment = "\n".join(
-            part
-            for part in body.strip().split("\n\n")
-            if part.strip() and not part.startswith(("> ", "<http", "[返回", "<>"))
-        )
-        if "<p" not in fragment:
-            fragment = "".join(f"<p>{line}</p>" for line in fragment.splitlines() if line)
+        fragment = body_html(post.body)
         published = parse_datetime(str(front["date"]))
         local = published.astimezone(SOURCE_TZ).strftime("%Y年%m月%d日 %H:%M:%S")
         page = (

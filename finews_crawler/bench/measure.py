@@ -7,6 +7,8 @@ import resource
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,13 @@ def run_measured(command: list[str], *, timeout: float, env: dict | None = None)
         returncode=process.returncode,
         stderr_tail=stderr_text[-1500:],
     )
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary working directory for one benchmark part, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        yield Path(work)
 
 
 def cpu_time() -> float:

@@ -8,40 +8,38 @@ limited to its first N articles (`-a max_pages`), into its own SQLite file.
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from finews_crawler.bench.crawl import CRAWL_TIMEOUT, feed_crawl_command
-from finews_crawler.bench.measure import run_measured
+from finews_crawler.bench.measure import run_measured, scratch_dir
 from finews_crawler.bench.peers import PAGE
 from finews_crawler.mocksite.process import running_mock_site
 
 
 def run(sizes: tuple[int, ...] = (1_000, 20_000, 100_000), seed: int = 31) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="finews-bench-mem-"))
-    rows = []
-    with running_mock_site(max(sizes), seed) as site:
-        for size in sizes:
-            command = feed_crawl_command(
-                f"sqlite:///{work}/mem-{size}.sqlite3",
-                site.base_url,
-                "-a",
-                f"count={PAGE}",
-                "-a",
-                f"max_pages={math.ceil(size / PAGE)}",
-            )
-            measure = run_measured(command, timeout=CRAWL_TIMEOUT)
-            rows.append(
-                {
-                    "articles": size,
-                    "peak_rss_mb": round(measure.peak_rss_mb, 1),
-                    "articles_per_s": round(size / measure.wall_s, 1),
-                    "ok": measure.returncode == 0,
-                }
-            )
-    return {
-        "rows": rows,
-        "ratio_largest_to_smallest": round(rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"], 3),
-        "target_ratio": 1.2,
-    }
+    with scratch_dir("finews-bench-mem-") as work:
+        rows = []
+        with running_mock_site(max(sizes), seed) as site:
+            for size in sizes:
+                command = feed_crawl_command(
+                    f"sqlite:///{work}/mem-{size}.sqlite3",
+                    site.base_url,
+                    "-a",
+                    f"count={PAGE}",
+                    "-a",
+                    f"max_pages={math.ceil(size / PAGE)}",
+                )
+                measure = run_measured(command, timeout=CRAWL_TIMEOUT)
+                rows.append(
+                    {
+                        "articles": size,
+                        "peak_rss_mb": round(measure.peak_rss_mb, 1),
+                        "articles_per_s": round(size / measure.wall_s, 1),
+                        "ok": measure.returncode == 0,
+                    }
+                )
+        return {
+            "rows": rows,
+            "ratio_largest_to_smallest": round(rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"], 3),
+            "target_ratio": 1.2,
+        }

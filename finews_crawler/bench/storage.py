@@ -9,12 +9,12 @@ indexes are part of the store's contract); unindexed raw inserts are reported be
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from finews_crawler.bench.measure import scratch_dir
 from finews_crawler.mocksite import MockCorpus
 from finews_crawler.parsing.dates import parse_datetime
 from finews_crawler.storage import open_store
@@ -128,34 +128,34 @@ def _row(store: str, count: int, ours: float, raw: float) -> dict[str, Any]:
 
 def run(count: int = 20_000, mongo_uri: str | None = None) -> dict[str, Any]:
     docs = articles(count)
-    work = Path(tempfile.mkdtemp(prefix="finews-bench-store-"))
-    ours = _ours(f"sqlite:///{work}/ours.sqlite3", docs)
-    rows = [
-        _row("sqlite", count, ours, _raw_sqlite(work / "raw.sqlite3", docs)),
-        _row(
-            "sqlite (raw without indexes)",
-            count,
-            ours,
-            _raw_sqlite(work / "bare.sqlite3", docs, False),
-        ),
-    ]
-    if mongo_uri:
-        ours_uri = mongo_uri.replace("/?", "/finews_bench?", 1)
-        ours = _ours(ours_uri, docs)
-        rows.append(_row("mongodb", count, ours, _raw_mongo(mongo_uri, docs)))
-        # For reference: the same inserts without the indexes our readers need.
-        rows.append(
+    with scratch_dir("finews-bench-store-") as work:
+        ours = _ours(f"sqlite:///{work}/ours.sqlite3", docs)
+        rows = [
+            _row("sqlite", count, ours, _raw_sqlite(work / "raw.sqlite3", docs)),
             _row(
-                "mongodb (raw without indexes)",
+                "sqlite (raw without indexes)",
                 count,
                 ours,
-                _raw_mongo(mongo_uri, docs, indexed=False),
+                _raw_sqlite(work / "bare.sqlite3", docs, False),
+            ),
+        ]
+        if mongo_uri:
+            ours_uri = mongo_uri.replace("/?", "/finews_bench?", 1)
+            ours = _ours(ours_uri, docs)
+            rows.append(_row("mongodb", count, ours, _raw_mongo(mongo_uri, docs)))
+            # For reference: the same inserts without the indexes our readers need.
+            rows.append(
+                _row(
+                    "mongodb (raw without indexes)",
+                    count,
+                    ours,
+                    _raw_mongo(mongo_uri, docs, indexed=False),
+                )
             )
-        )
-    return {
-        "articles": count,
-        "batch": BATCH,
-        "rows": rows,
-        "target_ratio": 0.5,
-        "mongodb": "measured" if mongo_uri else "skipped: no MongoDB server available",
-    }
+        return {
+            "articles": count,
+            "batch": BATCH,
+            "rows": rows,
+            "target_ratio": 0.5,
+            "mongodb": "measured" if mongo_uri else "skipped: no MongoDB server available",
+        }

@@ -45,7 +45,7 @@ import yaml
 from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.parsing.slugs import media_slug
-from finews_crawler.sources.eastmoney import share_url
+from finews_crawler.sources.eastmoney import DEFAULT_SHARE_BASE, share_url
 from finews_crawler.storage import ArticleQuery, Store
 
 SITE_TZ = timezone(timedelta(hours=8))  # the archive dates every post in Beijing time
@@ -138,7 +138,7 @@ def front_matter(values: Mapping[str, Any]) -> str:
 class SiteOptions:
     """Where links point: the share-page host and the site's own root (`//host` or '')."""
 
-    share_base: str = "https://app.jg.eastmoney.com"
+    share_base: str = DEFAULT_SHARE_BASE
     site_url: str = ""
 
 

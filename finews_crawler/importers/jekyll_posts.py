@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,17 +33,18 @@ from typing import Any
 
 import yaml
 
-from finews_crawler.exporters.jekyll import BODY_CLOSE, BODY_OPEN
+from finews_crawler.exporters.jekyll import BODY_CLOSE, BODY_OPEN, TAG_SUFFIX
 from finews_crawler.items import RawPage
+from finews_crawler.parsing.dates import has_date
 from finews_crawler.sources.eastmoney import ADAPTER as EASTMONEY
 from finews_crawler.sources.eastmoney import share_url, text_api_url
 from finews_crawler.storage import Store
+from finews_crawler.storage.base import chunks
 from pipelines.chain import ingest_pages
 from pipelines.run import IngestRun, StageFailure
 
 SPIDER = "import-posts"
 FEED_CATEGORIES = frozenset({"emnews"})  # categories naming a feed, not a media
-TAG_SUFFIX = "新闻"
 BATCH = 500
 POST_SUFFIXES = (".md", ".markdown")  # in directories; a file named explicitly may be any
 
@@ -182,7 +183,7 @@ def post_problems(post: Post) -> list[str]:
     if not str(post.front.get("title") or "").strip():
         problems.append("empty title")
     date = front_date(post.front.get("date"))
-    if not re.search(r"\d", date.replace("+0800", "")):
+    if not has_date(date):
         problems.append(f"date {date!r} holds no date" if date else "no date")
     if not post.body.strip():
         problems.append("empty body")
@@ -271,22 +272,11 @@ def post_files(paths: Sequence[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def _batches(items: Iterable[Path], size: int) -> Iterator[list[Path]]:
-    batch: list[Path] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def import_posts(paths: Sequence[str | Path], store: Store, *, share_base: str) -> ImportReport:
     """Ingest every post; one result per file. Parse failures are recorded like stage failures."""
     run = IngestRun(store, spider=SPIDER)
     report = ImportReport()
-    for batch in _batches(post_files(paths), BATCH):
+    for batch in chunks(post_files(paths), BATCH):
         pages: list[tuple[Path, RawPage]] = []
         for path in batch:
             try:

@@ -105,6 +105,11 @@ class MockArticle:
         }
 
 
+def _article_id(published: datetime, i: int) -> str:
+    """The 18-digit number: publish date, then the index (as the real ids run on)."""
+    return published.strftime("%Y%m%d") + f"{ID_OFFSET + i:010d}"
+
+
 class MockCorpus:
     """``count`` deterministic articles for ``seed``; index 0 is the oldest, count-1 the newest."""
 
@@ -115,6 +120,8 @@ class MockCorpus:
         self._count = int(count)
         self._revisions: dict[int, int] = {}
         self._cached = functools.lru_cache(maxsize=cache_size)(self._generate)
+        # Related-article lists ask for six headlines per page served: keep them too.
+        self._headline = functools.lru_cache(maxsize=cache_size)(self._make_headline)
 
     # -- identity -----------------------------------------------------------------------
     @property
@@ -134,7 +141,7 @@ class MockCorpus:
         return BASE_TIME + timedelta(seconds=i * STEP_SECONDS + jitter)
 
     def article_id(self, i: int) -> str:
-        return self.published(i).strftime("%Y%m%d") + f"{ID_OFFSET + i:010d}"
+        return _article_id(self.published(i), i)
 
     def index_of(self, article_id: str) -> int | None:
         """Index for an 18-digit id (or "NW" + id); None when unknown or inconsistent."""
@@ -156,17 +163,21 @@ class MockCorpus:
     def article(self, i: int) -> MockArticle:
         if not 0 <= i < self._count:
             raise IndexError(f"article index {i} out of range 0..{self._count - 1}")
-        return self._cached(i, self._revisions.get(i, 0))
+        return self._cached(i, self.revision(i))
 
     def headline(self, i: int) -> Headline:
         """Id, title and time of article i; cheap (title stream only) unless it was edited."""
         if not 0 <= i < self._count:
             raise IndexError(f"article index {i} out of range 0..{self._count - 1}")
-        if self._revisions.get(i, 0):
+        return self._headline(i, self.revision(i))
+
+    def _make_headline(self, i: int, revision: int) -> Headline:
+        if revision:
             art = self.article(i)
             return Headline(i, art.id, art.title, art.published)
         title = _title(random.Random(derive_seed(self.seed, i, 0, 0, "title")))
-        return Headline(i, self.article_id(i), title, self.published(i))
+        published = self.published(i)
+        return Headline(i, _article_id(published, i), title, published)
 
     def by_id(self, article_id: str) -> MockArticle | None:
         i = self.index_of(article_id)
@@ -180,7 +191,7 @@ class MockCorpus:
         """Bump article i's revision: title and body change, id/date/media do not."""
         if not 0 <= i < self._count:
             raise IndexError(f"article index {i} out of range 0..{self._count - 1}")
-        self._revisions[i] = self._revisions.get(i, 0) + 1
+        self._revisions[i] = self.revision(i) + 1
         return self.article(i)
 
     def add(self, n: int) -> int:

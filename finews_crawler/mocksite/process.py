@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,14 +19,31 @@ class MockSiteError(RuntimeError):
     """The mock site did not come up."""
 
 
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it does not go; always reaped."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
 @dataclass
 class MockSiteProcess:
     """A running `python -m finews_crawler.mocksite` child."""
 
     process: subprocess.Popen
     port: int
-    articles: int
-    seed: int
+    workdir: Path
     banner: str = ""
 
     @property
@@ -32,15 +51,10 @@ class MockSiteProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if self.process.stdout:
             self.process.stdout.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def start_mock_site(
@@ -57,22 +71,27 @@ def start_mock_site(
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=log, text=True, encoding="utf-8"
         )
+    site: MockSiteProcess | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             error = log_file.read_text(encoding="utf-8", errors="replace")
+            shutil.rmtree(workdir, ignore_errors=True)
             raise MockSiteError(f"mock site exited with {process.returncode}: {error[-500:]}")
         text = port_file.read_text().strip() if port_file.exists() else ""
-        if text.isdigit():
+        if site is None and text.isdigit():
             banner = process.stdout.readline().strip() if process.stdout else ""
-            site = MockSiteProcess(process, int(text), articles, seed, banner)
-            try:
-                urllib.request.urlopen(f"{site.base_url}/robots.txt", timeout=2).read()
+            site = MockSiteProcess(process, int(text), workdir, banner)
+        if site is not None:
+            try:  # /_log: not counted in the request log, never delayed or faulted
+                urllib.request.urlopen(f"{site.base_url}/_log", timeout=2).read()
                 return site
             except OSError:
                 pass
         time.sleep(0.05)
-    process.kill()
+    if site is None:
+        site = MockSiteProcess(process, 0, workdir)
+    site.stop()
     raise MockSiteError(f"mock site did not answer within {timeout:.0f}s")
 
 

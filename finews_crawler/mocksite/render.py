@@ -69,15 +69,15 @@ def share_shell(info_code: str | None) -> str:
     )
 
 
-def _header() -> str:
-    links = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name in _NAV)
-    return (
-        '<div class="topbar"><a href="/" class="logo" title="东方财富网">东方财富网</a>'
-        '<span class="slogan">财经门户 · 模拟站点</span></div>'
-        f'<div class="nav"><ul>{links}</ul></div>'
-        '<div class="crumbs"><a href="/">首页</a> &gt; <a href="/a/finance.html">财经频道</a>'
-        " &gt; 正文</div>"
-    )
+_NAV_LINKS = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name in _NAV)
+# Page chrome, the same on every page (built once).
+HEADER = (
+    '<div class="topbar"><a href="/" class="logo" title="东方财富网">东方财富网</a>'
+    '<span class="slogan">财经门户 · 模拟站点</span></div>'
+    f'<div class="nav"><ul>{_NAV_LINKS}</ul></div>'
+    '<div class="crumbs"><a href="/">首页</a> &gt; <a href="/a/finance.html">财经频道</a>'
+    " &gt; 正文</div>"
+)
 
 
 def _related(related: Sequence[Headline | MockArticle]) -> str:
@@ -89,14 +89,13 @@ def _related(related: Sequence[Headline | MockArticle]) -> str:
     return f'<div class="related"><div class="hd">相关阅读</div><ul>{items}</ul></div>'
 
 
-def _footer() -> str:
-    return (
-        '<div class="footer"><p><a href="/about.html">关于我们</a> | '
-        '<a href="/contact.html">联系我们</a> | <a href="/disclaimer.html">免责声明</a> | '
-        '<a href="/sitemap.html">网站地图</a></p>'
-        "<p>Copyright &copy; 2022 东方财富网（本地模拟站点，内容为程序生成） 版权所有</p>"
-        "<p>违法和不良信息举报电话：000-00000000（模拟）</p></div>"
-    )
+FOOTER = (
+    '<div class="footer"><p><a href="/about.html">关于我们</a> | '
+    '<a href="/contact.html">联系我们</a> | <a href="/disclaimer.html">免责声明</a> | '
+    '<a href="/sitemap.html">网站地图</a></p>'
+    "<p>Copyright &copy; 2022 东方财富网（本地模拟站点，内容为程序生成） 版权所有</p>"
+    "<p>违法和不良信息举报电话：000-00000000（模拟）</p></div>"
+)
 
 
 def _page(title: str, head_extra: str, main: str, related: Sequence[Headline | MockArticle]) -> str:
@@ -104,12 +103,12 @@ def _page(title: str, head_extra: str, main: str, related: Sequence[Headline | M
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title>{head_extra}"
         '<link rel="stylesheet" href="/css/main.css"></head><body>'
-        f'{_header()}<div class="main"><div class="left">{main}</div>'
+        f'{HEADER}<div class="main"><div class="left">{main}</div>'
         f'<div class="right">{_related(related)}'
         '<div class="hotlist"><div class="hd">热门资讯</div><ul>'
         '<li><a href="/a/hot1.html">沪深两市今日盘面回顾</a></li>'
         '<li><a href="/a/hot2.html">基金净值一览</a></li></ul></div></div></div>'
-        f"{_footer()}</body></html>"
+        f"{FOOTER}</body></html>"
     )
 
 

@@ -44,6 +44,11 @@ def _offset(value: str) -> timezone | ZoneInfo:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
+def has_date(text: str) -> bool:
+    """Whether a value holds any date at all (the archive wrote " +0800" for none)."""
+    return bool(re.search(r"\d", text.replace("+0800", "")))
+
+
 def parse_datetime(value: str | int | float | datetime | None) -> datetime:
     """Parse a source date into an aware UTC datetime; raise DateParseError when impossible."""
     if value is None:
@@ -56,7 +61,7 @@ def parse_datetime(value: str | int | float | datetime | None) -> datetime:
         seconds = number / 1000 if number > 1e11 else number
         return _plausible(datetime.fromtimestamp(seconds, UTC), str(value))
     text = str(value).strip()
-    if not re.search(r"\d", text.replace("+0800", "")):
+    if not has_date(text):
         raise DateParseError(f"no date in {text!r}" if text else "empty date")
     match = _NUMERIC.search(text)
     if match:

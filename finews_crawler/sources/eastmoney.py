@@ -30,6 +30,8 @@ from finews_crawler.sources.base import (
     SourceAdapter,
 )
 
+# The real source: East Money's text API and share pages have been seen on this host.
+DEFAULT_SHARE_BASE = "https://app.jg.eastmoney.com"
 CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 SHARE_PATH = "/html_News/NewsShare.html"
 TEXT_API_PATH = "/NewsData/GetNewsText.do"
