@@ -23,10 +23,13 @@ from aiohttp import web
 from . import faults as fault_injection
 from . import render
 from .corpus import MAX_ARTICLES, Headline, MockCorpus
+from .wires import WireSet
+from .wires import options as wire_options
+from .wires import register as register_wires
 
 CORPUS_KEY: web.AppKey[MockCorpus] = web.AppKey("corpus", MockCorpus)
 LOG_KEY: web.AppKey[Counter[str]] = web.AppKey("request_log", Counter)
-_UNLOGGED = ("/_log", "/_truth", "/_admin")
+_UNLOGGED = ("/_log", "/_truth", "/_admin", "/_wires")
 _INFO_CODE_RE = re.compile(r"NW\d{18}")
 _RELATED = 6
 _JSON = "application/json"
@@ -216,6 +219,7 @@ def make_app(
     cases: dict[str, fault_injection.Canned] | None = None,
     *,
     latency: float = 0.0,
+    wires: WireSet | None = None,
 ) -> web.Application:
     """The mock site for ``corpus`` (mutated in place by /_admin routes), faults optional."""
     middlewares: list = [_count_requests]
@@ -244,6 +248,7 @@ def make_app(
     for path, handler in (("/_admin/edit", admin_edit), ("/_admin/add", admin_add)):
         r.add_get(path, handler)
         r.add_post(path, handler)
+    register_wires(app, wires if wires is not None else WireSet.build(corpus.seed))
     return app
 
 
@@ -264,10 +269,11 @@ async def serve_async(
     faults: fault_injection.FaultPlan | None = None,
     cases: dict[str, fault_injection.Canned] | None = None,
     latency: float = 0.0,
+    wires: WireSet | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation), then close sockets cleanly."""
     runner = web.AppRunner(
-        make_app(corpus, faults, cases, latency=latency),
+        make_app(corpus, faults, cases, latency=latency, wires=wires),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=1.0,
@@ -301,9 +307,10 @@ def serve(
     faults: fault_injection.FaultPlan | None = None,
     cases: dict[str, fault_injection.Canned] | None = None,
     latency: float = 0.0,
+    wires: WireSet | None = None,
 ) -> None:
     """Blocking: serve ``corpus`` on host:port (0 = any free port) until SIGTERM/SIGINT."""
-    asyncio.run(serve_async(host, port, corpus, port_file, faults, cases, latency))
+    asyncio.run(serve_async(host, port, corpus, port_file, faults, cases, latency, wires))
 
 
 def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.ArgumentParser:
@@ -339,6 +346,7 @@ def build_parser(prog: str = "python -m finews_crawler.mocksite") -> argparse.Ar
         metavar="DIR",
         help="answer the URLs of bad-input cases (DIR/*/meta.json + input.*) byte for byte",
     )
+    wire_options.add_arguments(p)
     return p
 
 
@@ -349,11 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         corpus = MockCorpus(args.seed, args.articles)
         faults = fault_injection.parse_faults(args.faults, args.fault_seed, args.fault_rule)
         cases = fault_injection.load_cases(args.serve_cases) if args.serve_cases else None
+        wires = wire_options.from_args(args)
     except (ValueError, OSError, re.error) as exc:
         print(f"mock-site: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(args.host, args.port, corpus, args.port_file, faults, cases, args.latency_ms / 1000)
+        latency = args.latency_ms / 1000
+        serve(args.host, args.port, corpus, args.port_file, faults, cases, latency, wires)
     except OSError as exc:
         print(f"mock-site: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
