@@ -282,7 +282,7 @@ class SyntheticWire:
         item_id = 1_500_000 + i
         when = datetime.fromtimestamp(ts, CST)
         dateline = f"财联社{when.month}月{when.day}日电，"
-        is_ad = meta.random() < 0.03
+        is_ad = i % 40 == 17  # one advert in every 40 items
         named = [meta.choice(_MAINLAND) for _ in range(meta.choice((0, 0, 0, 0, 1, 1, 2, 3)))]
         named = list(dict.fromkeys(named))
         title_mode = meta.random()  # < .5 titled, < .7 headline only, else neither
