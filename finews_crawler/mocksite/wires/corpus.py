@@ -22,8 +22,9 @@ The truth of an item (:meth:`WireItem.truth`) follows these rules, written once 
   10jqka ``import`` 0/1/3 -> 0/1/2; East Money ``titleColor`` 3 -> 1, else 0.
   ``importance_raw`` keeps the wire's value as a string.
 - ``stocks``: securities from the item's own list, in list order, each ``{code, market, name,
-  notation}``; ``notation`` is the entry exactly as the wire writes it (``sh601633``,
-  ``920082.BJ``, ``17:601669``, ``116.00700``). Markets: SH SZ BJ HK US NEEQ; None where the
+  notation}``; ``notation`` is the entry as the wire writes it (cls ``sh601633``,
+  ``920082.BJ``; East Money ``116.00700``; 10jqka ``stockMarket:stockCode``, ``17:601669``;
+  10jqka ETFs 20/36 are SH/SZ). Markets: SH SZ BJ HK US NEEQ; None where the
   wire's market code is undocumented (East Money 150., 153., 999., 1007., ...: kept as given,
   never guessed). Codes: 6-digit mainland, 5-digit Hong Kong (10jqka ``HK2476`` -> ``02476``),
   tickers for US. East Money lists carry no names: ``name`` None there.
