@@ -86,7 +86,8 @@ def ths_url(page: int, size: int) -> str:
 def walk_emfast(site: MockSite, size: int) -> list[dict[str, Any]]:
     """sortEnd cursor: the next page asks with the previous answer's sortEnd; an unchanged or
     empty cursor ends paging."""
-    out, cursor = [], ""
+    out: list[dict[str, Any]] = []
+    cursor = ""
     for _ in range(1000):
         data = site.get_json(emfast_url(cursor, size))["data"]
         page = data["fastNewsList"]
@@ -127,7 +128,7 @@ def walk_cls(site: MockSite, rn: int) -> tuple[list[dict[str, Any]], int]:
 
 
 def walk_ths(site: MockSite, size: int) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for page in range(1, 1000):
         answer = site.get_json(ths_url(page, size))
         assert answer["code"] == "200"

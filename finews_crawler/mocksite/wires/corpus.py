@@ -243,11 +243,12 @@ class SyntheticWire:
         body = _text(rng, named) + suffix
         summary = f"【{title}】{body}" if meta.random() < 0.8 else body
         color = 3 if meta.random() < 0.1 else 0
+        real_sort = f"{ts}{i:06d}"  # 10-digit seconds + 6 digits, as the real ones look
         raw = {
             "code": code,
             "image": [],
             "pinglun_Num": meta.randint(0, 300),
-            "realSort": f"{ts}{i % 1_000_000:06d}",
+            "realSort": real_sort,
             "share": meta.randint(0, 200),
             "showTime": shown.strftime("%Y-%m-%d %H:%M:%S"),
             "stockList": secids,
@@ -274,7 +275,7 @@ class SyntheticWire:
             "futures": [],
             "modified_at": None,
         }
-        return WireItem("emfast", code, (int(raw["realSort"]),), raw, i, revision, truth)
+        return WireItem("emfast", code, (int(real_sort),), raw, i, revision, truth)
 
     # 财联社 telegraph -------------------------------------------------------------------------
     def _cls(self, i: int, revision: int) -> WireItem:

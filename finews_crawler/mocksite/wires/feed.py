@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +156,8 @@ class WireSet:
         cls,
         seed: int = 7,
         items: int = DEFAULT_ITEMS,
-        replay: dict[str, list[str | Path]] | None = None,
-        hold: dict[str, int] | None = None,
+        replay: Mapping[str, Sequence[str | Path]] | None = None,
+        hold: Mapping[str, int] | None = None,
     ) -> WireSet:
         """Synthetic wires of ``items`` published items (``hold`` overrides per wire);
         wires named in ``replay`` serve those files instead (all items, unless held)."""
