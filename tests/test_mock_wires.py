@@ -327,6 +327,11 @@ def test_advance_publishes_newer_items_and_edit_makes_a_revision() -> None:
             and record["modified_at"]
             == datetime.fromtimestamp(served["modified_time"], CST).isoformat()
         )
+        before = site.get_json(ths_url(1, 1))["data"]["list"][0]
+        site.get_json(f"/_wires/edit?wire=ths&id=ths:{before['seq']}", method="POST")
+        after = site.get_json(ths_url(1, 1))["data"]["list"][0]
+        assert after["seq"] == before["seq"] and after["digest"] != before["digest"]
+        assert int(after["rtime"]) > int(before["rtime"]) and after["ctime"] == before["ctime"]
         status, _, body = site.get("/_wires/edit?wire=cls&id=1", method="POST")
         assert status == 404, body
         status, _, body = site.get("/_wires/truth?wire=nope")
