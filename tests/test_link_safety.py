@@ -194,6 +194,7 @@ def test_loopback_and_lan_stay_allowed_from_private_bases() -> None:
             assert _refusal(allowing, request) is None, (origin, target)
     assert address_kind(ipaddress.ip_address("127.0.0.1")) == LOOPBACK
     assert address_kind(ipaddress.ip_address(LAN)) == PRIVATE
+    assert address_kind(ipaddress.IPv4Address(0x64400001)) == PRIVATE  # a VPN overlay (CGNAT)
 
 
 def redirect_to(mock_site, target: str) -> str:

@@ -1,4 +1,5 @@
-"""Link safety: only http(s), and no reaching into private networks from user input."""
+"""Link safety: only http(s), never a non-routable or metadata address, and no reaching into
+private networks from user input or public pages."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from twisted.internet.threads import deferToThread
 ALLOWED_SCHEMES = ("http", "https")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _ANSWERS: dict[str, str] = {}  # host -> its kind (per process; DNS answers are cached)
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class LinkRefused(IgnoreRequest):
     """A URL the crawler will not fetch; permanent (a retry cannot change the answer)."""
 
 
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def literal_address(host: str) -> Address | None:
     """The address a host names without DNS: dotted, IPv6, and the integer/hex/octal forms
     (http://2130706433/, http://0x7f.1/) that browsers and resolvers also accept."""
     host = host.strip("[]").split("%")[0]
@@ -34,15 +36,14 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 # What an address is to the crawler, from harmless to never fetched.
 PUBLIC, LOOPBACK, PRIVATE, BLOCKED = "public", "loopback", "private", "blocked"
 _SEVERITY = {PUBLIC: 0, LOOPBACK: 1, PRIVATE: 2, BLOCKED: 3}
-# Networks a LAN mirror may live on (RFC 1918, IPv6 unique local): private, not blocked.
+# Networks a LAN mirror may live on (RFC 1918, shared address space as VPN overlays use it,
+# IPv6 unique local): private, allowed from private bases, never from public pages.
 PRIVATE_NETWORKS = tuple(
     ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
 # Cloud metadata endpoints outside link-local (AWS IPv6, Alibaba, Oracle) and the link-local
 # ones by name (AWS/GCP/Azure/OpenStack, AWS ECS): never fetched, whatever their network.
@@ -66,9 +67,9 @@ def _ipv4_inside(address: Address) -> Address:
 
 
 def address_kind(address: Address) -> str:
-    """PUBLIC, LOOPBACK, PRIVATE (a LAN) or BLOCKED: link-local (cloud metadata), unspecified,
-    multicast, reserved, shared (CGNAT), documentation/benchmark ranges: nothing a crawler
-    has any business reaching, from any origin."""
+    """PUBLIC, LOOPBACK, PRIVATE (a LAN) or BLOCKED: cloud metadata, link-local, unspecified,
+    multicast, broadcast, reserved, documentation/benchmark ranges: nothing a crawler has any
+    business reaching, from any origin."""
     address = _ipv4_inside(address)
     if address in METADATA_ADDRESSES:
         return BLOCKED
