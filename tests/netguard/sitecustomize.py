@@ -6,7 +6,8 @@ start-up as `sitecustomize`. A connect()/connect_ex()/sendto() to an address out
 127.0.0.0/8 and ::1, or a name lookup other than localhost (a DNS query is a packet too), is
 refused before the packet exists (EACCES for connects, EAI_NONAME for lookups: the code under
 test sees an ordinary network error) and is appended to the file named by
-FINEWS_NET_GUARD_LOG; conftest fails the test during which a line was added.
+TESTS_NET_GUARD_LOG (not a FINEWS_* name: some tests strip those from a child's environment);
+conftest fails the test during which a line was added.
 
 Every Python-level client goes through these calls: Twisted's TCP client (Scrapy's
 downloader) uses socket.connect_ex, asyncio's sock_connect and the stdlib use connect, and
@@ -22,7 +23,7 @@ import socket
 import traceback
 from typing import Any
 
-LOG_ENV = "FINEWS_NET_GUARD_LOG"
+LOG_ENV = "TESTS_NET_GUARD_LOG"
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _installed = False
 
