@@ -1,13 +1,18 @@
 # finews-crawler: everything a newcomer needs is one of these targets.
 #   make demo    virtualenv + install + mock site + crawl 200 articles + show 3
-#   make test    virtualenv + install + the whole test suite (starts its own servers)
+#   make test    virtualenv + install + system packages + the whole test suite (starts its
+#                own servers)
+#   make system-deps  Debian packages the suite runs (redis-server, jekyll), when missing
 #   make bench   benchmarks against peers, side by side (QUICK=1: under 2 minutes)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv demo test bench lint clean
+# command:Debian package the suite needs; tests skip (naming `make system-deps`) without them.
+SYSTEM_DEPS ?= redis-server:redis-server jekyll:jekyll
+
+.PHONY: venv system-deps demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +23,30 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Idempotent and quiet: nothing to do when every command is present; installs the missing
+# packages with apt-get as root; otherwise (not root, no apt-get, FINEWS_NO_APT set, apt-get
+# failing) one line, and the tests that need them skip with a reason.
+system-deps:
+	@missing=""; \
+	for pair in $(SYSTEM_DEPS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ -n "$$FINEWS_NO_APT" ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make system-deps: missing$$missing (run as root with apt-get); tests needing them skip"; \
+		exit 0; \
+	fi; \
+	echo "make system-deps: apt-get install$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 \
+	|| { apt-get update -qq >/dev/null 2>&1 \
+		&& apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1; } \
+	|| echo "make system-deps: apt-get could not install$$missing; tests needing them skip"
+
 demo: venv
 	$(BIN)/finews demo --articles 200
 
-test: venv
+test: venv system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,12 @@ from finews_crawler.mocksite import MockCorpus
 from finews_crawler.mocksite.process import MockSiteProcess
 from finews_crawler.mocksite.process import start_mock_site as launch
 from finews_crawler.sources.eastmoney import share_url
+from tests.netguard import guard_session, violations_since
 
 pytest_plugins = ["tests.redis_server", "tests.mongo_server"]
+
+# Before any test or fixture opens a socket: nothing leaves 127.0.0.0/8 (tests/netguard).
+NET_GUARD_LOG = guard_session()
 
 MOCK_SITE_ARTICLES = 300
 MOCK_SITE_SEED = 7
@@ -105,3 +110,19 @@ def start_mock_site() -> Iterator[Callable[..., MockSite]]:
     finally:
         for site in started:
             site.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_guard() -> Path:
+    """Session-wide: every process of the suite is guarded; the log of refused attempts."""
+    return NET_GUARD_LOG
+
+
+@pytest.fixture(autouse=True)
+def no_packet_leaves_loopback(network_guard: Path) -> Iterator[None]:
+    """Fail the test if any of its processes tried to reach beyond 127.0.0.0/8 or ::1."""
+    offset = network_guard.stat().st_size
+    yield
+    refused = violations_since(network_guard, offset)
+    if refused:
+        pytest.fail(f"the test tried to send a packet outside loopback:\n{refused[:4000]}")

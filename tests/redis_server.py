@@ -1,13 +1,12 @@
 """pytest plugin: a real Redis server (Debian's `redis-server`) on a free loopback port.
 
-The distributed tests need the engine scrapy-redis talks to, not a fake. When the binary is
-missing the fixture installs the Debian package with apt-get (the test machines are root
-containers); when that is impossible the tests skip with a one-line reason.
+The distributed tests need the engine scrapy-redis talks to, not a fake. `make test`
+installs it first (`make system-deps`: Debian's redis-server); nothing is installed from
+inside pytest. Without the binary the tests skip with a one-line reason naming that target.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -22,7 +21,6 @@ import pytest
 from finews_crawler.mocksite.process import free_port, stop_process
 
 START_TIMEOUT = 20.0
-APT_TIMEOUT = 600
 
 
 @dataclass
@@ -39,30 +37,11 @@ class RedisServer:
 
 
 def redis_binary() -> tuple[str | None, str]:
-    """The redis-server path, installing Debian's package if needed; else (None, why)."""
+    """The redis-server path; else (None, why)."""
     found = shutil.which("redis-server")
     if found:
         return found, ""
-    if os.environ.get("FINEWS_NO_APT") or not shutil.which("apt-get"):
-        return None, "redis-server is not installed and apt-get is unavailable or disabled"
-    if os.geteuid() != 0:
-        return None, "redis-server is not installed and installing it needs root (apt-get)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"],
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"],
-    ):
-        try:
-            result = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"apt-get failed: {exc}"
-        if command[1] == "install" and result.returncode == 0:
-            break
-    found = shutil.which("redis-server")
-    return (found, "") if found else (None, "apt-get could not install redis-server")
+    return None, "redis-server is not installed (run `make system-deps` as root, or `make test`)"
 
 
 def start_redis(binary: str) -> RedisServer:

@@ -1,12 +1,11 @@
 """The exported site builds with real Jekyll, and the built pages show what the store holds.
 
-Needs Debian's `jekyll` package: installed with apt-get when missing (root only, bounded in
-time); the test skips with a one-line reason when that is impossible.
+Needs Debian's `jekyll` package, which `make test` installs first (`make system-deps`);
+nothing is installed from inside pytest. Without it the test skips with a one-line reason.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,32 +18,15 @@ from finews_crawler.parsing.html_text import text_lines
 from finews_crawler.storage import open_store
 from tests.test_export import CST, HOSTILE_IDS, fill_store
 
-INSTALL_TIMEOUT = 900
 BUILD_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
 def jekyll() -> str:
     found = shutil.which("jekyll")
-    if found:
-        return found
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        pytest.skip("jekyll is not installed and apt-get install needs root on Debian")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        result = subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "jekyll"],
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            env=env,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"apt-get install jekyll did not finish within {INSTALL_TIMEOUT}s")
-    if result.returncode != 0 or not shutil.which("jekyll"):
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"apt-get install jekyll failed: {last}")
-    return shutil.which("jekyll") or "jekyll"
+    if not found:
+        pytest.skip("jekyll is not installed (run `make system-deps` as root, or `make test`)")
+    return found
 
 
 def page_text(element) -> list[str]:

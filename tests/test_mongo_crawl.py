@@ -208,10 +208,8 @@ def test_scheduled_run_starts_while_down_then_spool_drains(
     assert Spool(spool_path).pending() >= 61  # 60 articles + the run record
 
     if drain_by == "finews replay":
-        started = time.monotonic()
         refused = replay(store_uri, env)
         assert refused.returncode == 2 and "unreachable" in refused.stderr
-        assert time.monotonic() - started < 15
         assert Spool(spool_path).pending() >= 61  # untouched
 
     mongo_server.start()

@@ -1,4 +1,5 @@
-"""Link safety: only http(s), and no reaching into private networks from user input."""
+"""Link safety: only http(s), never a non-routable or metadata address, and no reaching into
+private networks from user input or public pages."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from twisted.internet.threads import deferToThread
 
 ALLOWED_SCHEMES = ("http", "https")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
-_ANSWERS: dict[str, bool] = {}  # host -> private? (per process; DNS answers are cached)
+_ANSWERS: dict[str, str] = {}  # host -> its kind (per process; DNS answers are cached)
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class LinkRefused(IgnoreRequest):
     """A URL the crawler will not fetch; permanent (a retry cannot change the answer)."""
 
 
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def literal_address(host: str) -> Address | None:
     """The address a host names without DNS: dotted, IPv6, and the integer/hex/octal forms
     (http://2130706433/, http://0x7f.1/) that browsers and resolvers also accept."""
     host = host.strip("[]").split("%")[0]
@@ -34,37 +36,79 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
-def is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Loopback, private, link-local (cloud metadata), unspecified, reserved or multicast."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_reserved
-        or address.is_multicast
-    )
+# What an address is to the crawler, from harmless to never fetched.
+PUBLIC, LOOPBACK, PRIVATE, BLOCKED = "public", "loopback", "private", "blocked"
+_SEVERITY = {PUBLIC: 0, LOOPBACK: 1, PRIVATE: 2, BLOCKED: 3}
+# Networks a LAN mirror may live on (RFC 1918, shared address space as VPN overlays use it,
+# IPv6 unique local): private, allowed from private bases, never from public pages.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+# Cloud metadata endpoints outside link-local (AWS IPv6, Alibaba, Oracle) and the link-local
+# ones by name (AWS/GCP/Azure/OpenStack, AWS ECS): never fetched, whatever their network.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def host_is_private(host: str) -> bool:
-    """Whether a host name or literal leads into a private network (resolves names).
+def _ipv4_inside(address: Address) -> Address:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64), which is where it leads."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def address_kind(address: Address) -> str:
+    """PUBLIC, LOOPBACK, PRIVATE (a LAN) or BLOCKED: cloud metadata, link-local, unspecified,
+    multicast, broadcast, reserved, documentation/benchmark ranges: nothing a crawler has any
+    business reaching, from any origin."""
+    address = _ipv4_inside(address)
+    if address in METADATA_ADDRESSES:
+        return BLOCKED
+    if address.is_loopback:
+        return LOOPBACK
+    if any(address in network for network in PRIVATE_NETWORKS):
+        return PRIVATE
+    if address.is_global and not (address.is_multicast or address.is_reserved):
+        return PUBLIC
+    return BLOCKED
+
+
+def is_private(address: Address) -> bool:
+    """Anything but a public address: loopback, a LAN, or blocked."""
+    return address_kind(address) != PUBLIC
+
+
+def host_kind(host: str) -> str:
+    """What a host name or literal leads to (resolves names; the worst answer wins).
 
     Names that do not resolve count as public: the download fails on its own, with its reason.
     """
     host = host.lower().rstrip(".")
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
+        return LOOPBACK
     literal = literal_address(host)
     if literal is not None:
-        return is_private(literal)
+        return address_kind(literal)
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return False
-    return any(is_private(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos)
+        return PUBLIC
+    kinds = [address_kind(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos]
+    return max(kinds, key=_SEVERITY.__getitem__, default=PUBLIC)
+
+
+def host_is_private(host: str) -> bool:
+    """Whether a host name or literal leads anywhere but the public internet."""
+    return host_kind(host) != PUBLIC
 
 
 def _referrer(request: Request) -> str | None:
@@ -80,13 +124,16 @@ class LinkSafetyMiddleware:
     """Refuse what a crawler of the public web must not fetch, with a clear reason:
 
     - URLs that are not http(s) (file:, ftp:, javascript:, data: ...): always;
+    - link-local (cloud metadata), unspecified, multicast, reserved and other non-routable
+      addresses: always, from every origin, private and loopback bases included;
     - a link found on (or a redirect from) a public page into a private or loopback
       address: always, so a hostile page cannot aim the crawler at the operator's network;
     - any private or loopback address when FINEWS_ALLOW_PRIVATE is false (what one-off
       fetches of user-given URLs should run with; crawls of configured bases allow them).
 
-    The refusal (LinkRefused) reaches the spider's errback and becomes a permanent failure
-    record like any other.
+    Every redirect hop passes through here before it is downloaded, so a refusal comes
+    before any connection. The refusal (LinkRefused) reaches the spider's errback and
+    becomes a permanent failure record like any other.
     """
 
     def __init__(self, allow_private: bool = True) -> None:
@@ -104,8 +151,13 @@ class LinkSafetyMiddleware:
         host = parts.hostname or ""
         if not host:
             raise LinkRefused(f"refused URL without a host: {request.url[:200]}")
-        if not await self._private(host):
+        kind = await self._kind(host)
+        if kind == PUBLIC:
             return None
+        if kind == BLOCKED:
+            raise LinkRefused(
+                f"refused non-routable address {host} (link-local, cloud metadata or reserved)"
+            )
         if not self.allow_private:
             raise LinkRefused(
                 f"refused private/loopback address {host} (set FINEWS_ALLOW_PRIVATE=1 to allow)"
@@ -114,19 +166,19 @@ class LinkSafetyMiddleware:
         origins = [_referrer(request), *request.meta.get("redirect_urls", [])]
         for origin in origins:
             origin_host = urlsplit(origin).hostname if origin else None
-            if origin_host and not await self._private(origin_host):
+            if origin_host and await self._kind(origin_host) == PUBLIC:
                 raise LinkRefused(
                     f"refused link from public page {origin_host} to private address {host}"
                 )
         return None
 
     @staticmethod
-    async def _private(host: str) -> bool:
+    async def _kind(host: str) -> str:
         """Literals and names seen before answer at once; new names resolve off the reactor."""
         key = host.lower()
         if key not in _ANSWERS:
             if literal_address(key.strip("[]")) is not None or key in _LOCAL_NAMES:
-                _ANSWERS[key] = host_is_private(key)
+                _ANSWERS[key] = host_kind(key)
             else:
-                _ANSWERS[key] = await maybe_deferred_to_future(deferToThread(host_is_private, key))
+                _ANSWERS[key] = await maybe_deferred_to_future(deferToThread(host_kind, key))
         return _ANSWERS[key]

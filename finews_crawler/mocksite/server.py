@@ -173,6 +173,16 @@ async def request_log(request: web.Request) -> web.Response:
     return _json({"requests": dict(log), "total": sum(log.values())})
 
 
+async def redirect(request: web.Request) -> web.Response:
+    """`/_redirect?to=URL[&status=30x]`: a redirect to anywhere, for link-safety tests (the
+    crawler must refuse the target before connecting; this server never contacts it)."""
+    target = request.query.get("to")
+    status = _int(request.query.get("status"), 302, 301, 308)
+    if not target or status not in (301, 302, 303, 307, 308):
+        return _json({"ok": False, "error": "need to=URL and status 301-303/307/308"}, 400)
+    return web.Response(status=status, headers={"Location": target})
+
+
 def _state(corpus: MockCorpus) -> dict[str, Any]:
     return {"ok": True, "seed": corpus.seed, "count": corpus.count}
 
@@ -245,6 +255,7 @@ def make_app(
     r.add_get(f"/_truth/{aid}.json", truth_one)
     r.add_get("/_truth", truth_list)
     r.add_get("/_log", request_log)
+    r.add_get("/_redirect", redirect)
     for path, handler in (("/_admin/edit", admin_edit), ("/_admin/add", admin_add)):
         r.add_get(path, handler)
         r.add_post(path, handler)
