@@ -21,7 +21,6 @@ from twisted.internet import task
 
 from finews_crawler.errors import describe_exception
 from finews_crawler.run_records import ENDED, RUNNING, mark_killed, this_process
-from finews_crawler.storage.offthread import call_store
 from finews_crawler.storage.redact import redact_uri
 from pipelines.run import STATS_PREFIX, IngestRun
 
@@ -105,6 +104,9 @@ class RunReport:
 
     async def record_start(self, spider) -> None:
         """Mark runs killed before they could end, then record this one as running."""
+        # Imported here: offthread imports the reactor, which must not be installed at import.
+        from finews_crawler.storage.offthread import call_store
+
         store = IngestRun.of(self.crawler).store
         try:
             killed = await call_store(store, mark_killed, store, self.started_at)
