@@ -274,3 +274,69 @@ def test_real_sample_post_through_the_chain(tmp_path) -> None:
     for gone in ("display:none", "EM_StockImg", "EmImageRemark", "GetPic.aspx", "em_media"):
         assert gone not in article["body_html"]
     assert article["body_html"].startswith("<p>")
+
+
+# ---- unforeseen exceptions, hostile values, many failures -----------------------------------
+
+BASE_PAYLOAD = {"title": "星辰科技拟建新工厂", "showTime": "2022-04-13 16:25:27", "content": BODY}
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "names"),
+    [
+        # json.loads: nested too deep / a number over int's 4,300-digit limit
+        (json.dumps(BASE_PAYLOAD)[:-1] + ',"x":' + "[" * DEEP + "]" * DEEP + "}", "extract",
+         "RecursionError"),
+        (json.dumps(BASE_PAYLOAD)[:-1] + ',"x":' + "7" * 5000 + "}", "extract", "ValueError"),
+        # markup the parser would cut short, silently, without the depth check
+        (json.dumps({**BASE_PAYLOAD, "content": "<div>" * DEEP + "正文" + "</div>" * DEEP}),
+         "normalize", "HTMLTooDeep"),
+        # a publish time no datetime holds; a title with a lone surrogate (no UTF-8 for it)
+        (json.dumps({**BASE_PAYLOAD, "showTime": 10**40}), "normalize", "OverflowError"),
+        (json.dumps({**BASE_PAYLOAD, "title": "星辰\ud800"}), "dedupe", "UnicodeEncodeError"),
+        # a title that is not text: a failure, never its Python repr
+        (json.dumps({**BASE_PAYLOAD, "title": ["星辰", "科技"]}), "normalize", "title is list"),
+        (json.dumps({**BASE_PAYLOAD, "title": {"zh": "星辰"}}), "normalize", "title is dict"),
+        (json.dumps({**BASE_PAYLOAD, "title": 2022}), "normalize", "title is int"),
+    ],
+    ids=["deep-json", "5000-digit-number", "deep-html", "huge-time", "surrogate", "list-title",
+         "dict-title", "int-title"],
+)  # fmt: skip
+def test_any_exception_is_a_failure_record_and_the_next_page_goes_on(
+    tmp_path, text, stage, names
+) -> None:
+    other = API_URL.replace("000001", "000002")
+    good = api_page(url=other, final_url=other, context={})
+    with open_store(f"sqlite:///{tmp_path}/hostile.sqlite3") as store:
+        bad, after = ingest_pages([api_page(text=text), good], store)
+        (record,) = list(store.iter_failures())
+        assert after.status == "new"  # the crawl goes on
+        assert store.count_articles() == 1
+    assert bad.status == "failed" and {key: record[key] for key in bad.failure} == bad.failure
+    assert (record["stage"], record["url"]) == (stage, SHARE_URL)
+    assert names in record["reason"] and len(record["reason"]) <= 500
+    assert "[" not in record["reason"][:40]  # no repr of the value in front
+
+
+def test_ingest_pages_returns_each_pages_own_failure(tmp_path) -> None:
+    """More failures than the run keeps in memory (1,000): each result still has its own."""
+    codes = [f"NW2022041323420{n:05d}" for n in range(1, 1003)]
+    pages = [
+        api_page(
+            text="{}",  # the text API's answer for an unknown id
+            url=f"http://mirror.test/NewsData/GetNewsText.do?id={code}",
+            final_url=f"http://mirror.test/NewsData/GetNewsText.do?id={code}",
+            context={},
+        )
+        for code in codes
+    ]
+    with open_store(f"sqlite:///{tmp_path}/many.sqlite3") as store:
+        results = ingest_pages(pages, store)
+        assert sum(1 for _ in store.iter_failures()) == len(codes)
+    for code, result in zip(codes, results, strict=True):
+        assert result.status == "failed"
+        assert result.failure["url"] == result.url
+        assert (
+            result.failure["reason"] == f"text API has no article for {code} (empty or unknown id)"
+        )
