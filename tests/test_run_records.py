@@ -1,0 +1,69 @@
+"""A crawl killed with SIGKILL leaves a run record, marked "killed" at the next crawl's start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from finews_crawler.mocksite.process import stop_process
+from finews_crawler.storage import open_store
+from tests.crawl_helpers import crawl, crawl_command
+
+ARTICLES = 40
+WAIT_SECONDS = 60
+
+
+def runs_of(store_uri: str) -> list[dict]:
+    with open_store(store_uri) as store:
+        return list(store.iter_runs())
+
+
+def test_a_killed_crawl_is_recorded_as_killed_at_the_next_start(start_mock_site, tmp_path):
+    site = start_mock_site(articles=ARTICLES, extra_args=("--latency-ms", "1500"))
+    store_uri = f"sqlite:///{tmp_path}/runs.sqlite3"
+    codes = ",".join(site.corpus.article(i).info_code for i in range(ARTICLES))
+    share_base = ("-s", f"FINEWS_SHARE_BASE={site.base_url}")
+    victim = subprocess.Popen(
+        crawl_command(store_uri, "newsshare", *share_base, "-a", f"info_codes={codes}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline and not (tmp_path / "runs.sqlite3").exists():
+            time.sleep(0.2)
+        running = []
+        while time.monotonic() < deadline and not running:
+            running = [run for run in runs_of(store_uri) if run.get("status") == "running"]
+            time.sleep(0.2)
+        assert victim.poll() is None, "the slow crawl ended before it could be killed"
+        (record,) = running
+        assert record["pid"] == victim.pid
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=WAIT_SECONDS)
+    finally:
+        stop_process(victim)
+
+    after_kill = {run["_id"]: run for run in runs_of(store_uri)}
+    assert after_kill[record["_id"]]["status"] == "running"  # nobody could say otherwise yet
+
+    code = site.corpus.article(0).info_code
+    second = crawl(store_uri, "newsshare", *share_base, "-a", f"info_codes={code}", timeout=120)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert record["_id"] in second.stderr  # one line names the killed run
+    runs = {run["_id"]: run for run in runs_of(store_uri)}
+    assert len(runs) == 2
+    killed = runs.pop(record["_id"])
+    assert (killed["status"], killed["finish_reason"], killed["exit_status"]) == (
+        "killed",
+        "killed",
+        1,
+    )
+    (latest,) = runs.values()
+    assert (latest["status"], latest["finish_reason"], latest["exit_status"]) == (
+        "ended",
+        "finished",
+        0,
+    )
