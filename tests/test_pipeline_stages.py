@@ -340,3 +340,27 @@ def test_ingest_pages_returns_each_pages_own_failure(tmp_path) -> None:
         assert (
             result.failure["reason"] == f"text API has no article for {code} (empty or unknown id)"
         )
+
+
+def test_an_exception_in_a_spider_callback_becomes_a_failure_record(tmp_path) -> None:
+    """What Scrapy would log as "Spider error processing" and forget is a record instead."""
+    from scrapy.http import Request, TextResponse
+
+    from finews_crawler.middlewares import CallbackErrorsMiddleware
+    from finews_crawler.spiders.newsshare import NewsShareSpider
+
+    spider = NewsShareSpider(url=SHARE_URL)
+    request = Request(API_URL, cb_kwargs={"context": {"entry_url": SHARE_URL}})
+    response = TextResponse(API_URL, body=b"{}", encoding="utf-8", request=request)
+    try:
+        raise RecursionError("maximum recursion depth exceeded")
+    except RecursionError as exc:
+        output = CallbackErrorsMiddleware().process_spider_exception(response, exc, spider)
+    (page,) = output
+    with open_store(f"sqlite:///{tmp_path}/callback.sqlite3") as store:
+        (result,) = ingest_pages([page], store)
+        (record,) = list(store.iter_failures())
+    assert result.status == "failed"
+    assert (record["stage"], record["url"], record["status"]) == ("parse", SHARE_URL, 200)
+    assert record["reason"] == "RecursionError: maximum recursion depth exceeded"
+    assert record["retriable"] is False
