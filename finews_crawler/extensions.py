@@ -25,6 +25,8 @@ from finews_crawler.storage.redact import redact_uri
 from pipelines.run import STATS_PREFIX, IngestRun
 
 logger = logging.getLogger("finews.run")
+# A store outage at the start delays the crawl at most this long for its "running" record.
+START_RECORD_WAIT_SECONDS = 5.0
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
@@ -109,7 +111,8 @@ class RunReport:
 
         store = IngestRun.of(self.crawler).store
         try:
-            killed = await call_store(store, mark_killed, store, self.started_at)
+            wait = START_RECORD_WAIT_SECONDS
+            killed = await call_store(store, mark_killed, store, self.started_at, wait_seconds=wait)
             if killed:
                 logger.warning(
                     "%d earlier run(s) were killed before they ended: %s",
@@ -117,7 +120,7 @@ class RunReport:
                     ", ".join(killed),
                 )
             record = {**self.base_record(spider), "status": RUNNING}
-            await call_store(store, store.record_run, record)
+            await call_store(store, store.record_run, record, wait_seconds=wait)
         except Exception as exc:  # the record informs; it never stops the crawl
             logger.warning("could not write the run record: %s", describe_exception(exc))
 

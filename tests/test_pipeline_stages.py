@@ -364,3 +364,19 @@ def test_an_exception_in_a_spider_callback_becomes_a_failure_record(tmp_path) ->
     assert (record["stage"], record["url"], record["status"]) == ("parse", SHARE_URL, 200)
     assert record["reason"] == "RecursionError: maximum recursion depth exceeded"
     assert record["retriable"] is False
+
+
+def test_a_generic_page_nested_too_deep_fails_instead_of_losing_its_end(tmp_path) -> None:
+    """libxml2 drops what lies below ~2,000 levels: the article would be stored cut short."""
+    paragraph = "<p>" + "这是一段用来测试通用提取器的新闻正文。" * 5 + "</p>"
+    deep = "<div>" * DEEP + paragraph + "</div>" * DEEP
+    page = "<html><head><title>标题</title></head><body><article>{}</article></body></html>"
+    url = "http://news.test/2024/05/01/story.html"
+    raw = RawPage(url=url, final_url=url, status=200, content_type="text/html", spider="test",
+                  text=page.format(paragraph * 3 + deep + paragraph), context={})  # fmt: skip
+    with open_store(f"sqlite:///{tmp_path}/generic.sqlite3") as store:
+        (result,) = ingest_pages([raw], store)
+        assert store.count_articles() == 0
+    assert result.status == "failed"
+    assert result.failure["stage"] == "extract"
+    assert result.failure["reason"].startswith("HTMLTooDeep: ")

@@ -21,7 +21,7 @@ def runs_of(store_uri: str) -> list[dict]:
 
 
 def test_a_killed_crawl_is_recorded_as_killed_at_the_next_start(start_mock_site, tmp_path):
-    site = start_mock_site(articles=ARTICLES, extra_args=("--latency-ms", "1500"))
+    site = start_mock_site(articles=ARTICLES, extra_args=("--latency-ms", "3000"))
     store_uri = f"sqlite:///{tmp_path}/runs.sqlite3"
     codes = ",".join(site.corpus.article(i).info_code for i in range(ARTICLES))
     share_base = ("-s", f"FINEWS_SHARE_BASE={site.base_url}")

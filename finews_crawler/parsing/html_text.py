@@ -136,6 +136,13 @@ def parse_fragment(fragment: str) -> etree._Element:
     return root
 
 
+def parse_document(page: str) -> etree._Element:
+    """Parse a whole HTML page (as parse_fragment, depth checked)."""
+    root = lxml_html.document_fromstring(page, parser=_PARSER)
+    check_depth(root)
+    return root
+
+
 def remove_keep_tail(element) -> None:
     """Remove an element but keep the text that follows it."""
     parent = element.getparent()
