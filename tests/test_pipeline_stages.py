@@ -299,9 +299,11 @@ DEEP = 100_000
         (json.dumps({**BASE_PAYLOAD, "title": ["星辰", "科技"]}), "normalize", "title is list"),
         (json.dumps({**BASE_PAYLOAD, "title": {"zh": "星辰"}}), "normalize", "title is dict"),
         (json.dumps({**BASE_PAYLOAD, "title": 2022}), "normalize", "title is int"),
+        # a date that is a list: never its repr read as a date ("[1]" -> the 1st of this month)
+        (json.dumps({**BASE_PAYLOAD, "showTime": [1]}), "normalize", "date is list"),
     ],
     ids=["deep-json", "5000-digit-number", "deep-html", "huge-time", "surrogate", "list-title",
-         "dict-title", "int-title"],
+         "dict-title", "int-title", "list-date"],
 )  # fmt: skip
 def test_any_exception_is_a_failure_record_and_the_next_page_goes_on(
     tmp_path, text, stage, names
