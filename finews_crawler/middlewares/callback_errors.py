@@ -13,8 +13,6 @@ from typing import Any
 
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 
-from finews_crawler.errors import describe_exception
-
 logger = logging.getLogger("finews.spider")
 
 # Exceptions Scrapy itself acts on: never turned into failure records.
@@ -35,8 +33,6 @@ class CallbackErrorsMiddleware:
         spider = spider or getattr(self.crawler, "spider", None)
         if isinstance(exception, _CONTROL) or not hasattr(spider, "callback_failure"):
             return None
+        # The failure record's own log line says what happened; the traceback is for debugging.
         logger.debug("callback raised for %s", response.url, exc_info=exception)
-        logger.warning(
-            "reading %s raised %s", response.url, describe_exception(exception, limit=200)
-        )
         return [spider.callback_failure(response, "parse", exception)]
