@@ -6,8 +6,10 @@ import os
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime
 
 from finews_crawler.mocksite.process import stop_process
+from finews_crawler.run_records import mark_killed, this_process
 from finews_crawler.storage import open_store
 from tests.crawl_helpers import crawl, crawl_command
 
@@ -67,3 +69,28 @@ def test_a_killed_crawl_is_recorded_as_killed_at_the_next_start(start_mock_site,
         "finished",
         0,
     )
+
+
+def test_only_runs_whose_process_is_gone_are_marked_killed(tmp_path) -> None:
+    """A live process, a reused pid and another host's run, told apart (real SQLite store)."""
+    me = this_process()
+    assert me["pid_started"] is not None  # Linux: /proc tells when a process started
+    started = datetime(2026, 1, 1, tzinfo=UTC)
+    records = {
+        "alive": me,
+        "pid-reused": {**me, "pid_started": me["pid_started"] - 1},
+        "other-host": {**me, "host": f"not-{me['host']}", "pid": 1},
+        "ended": {**me, "pid": 1},
+    }
+    with open_store(f"sqlite:///{tmp_path}/runs.sqlite3") as store:
+        for run_id, process in records.items():
+            status = "ended" if run_id == "ended" else "running"
+            store.record_run({"_id": run_id, "started_at": started, "status": status, **process})
+        assert mark_killed(store, datetime.now(UTC)) == ["pid-reused"]
+        statuses = {run["_id"]: run["status"] for run in store.iter_runs()}
+    assert statuses == {
+        "alive": "running",
+        "pid-reused": "killed",
+        "other-host": "running",
+        "ended": "ended",
+    }
