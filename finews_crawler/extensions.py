@@ -1,5 +1,8 @@
 """RunReport: live progress while a crawl runs, a summary at its end, and its run record.
 
+The run record is written twice: "running" at the start (after marking earlier runs whose
+process died as "killed", see run_records.py) and "ended" with the counts at the end.
+
 Counts come from the stats collector (pipelines mirror theirs into it), so the progress bar,
 the summary and the stored run record always agree.
 """
@@ -16,10 +19,14 @@ from typing import Any
 from scrapy import signals
 from twisted.internet import task
 
+from finews_crawler.errors import describe_exception
+from finews_crawler.run_records import ENDED, RUNNING, mark_killed, this_process
 from finews_crawler.storage.redact import redact_uri
 from pipelines.run import STATS_PREFIX, IngestRun
 
 logger = logging.getLogger("finews.run")
+# A store outage at the start delays the crawl at most this long for its "running" record.
+START_RECORD_WAIT_SECONDS = 5.0
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
@@ -69,8 +76,9 @@ class RunReport:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self, spider) -> None:
+    async def spider_opened(self, spider) -> None:
         self.started_at = datetime.now(UTC)
+        await self.record_start(spider)
         if self.show_progress:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -85,6 +93,36 @@ class RunReport:
             self.task_id = self.progress.add_task(spider.name, total=None, line="")
             self.loop = task.LoopingCall(self.refresh)
             self.loop.start(0.5, now=False)
+
+    def base_record(self, spider) -> dict[str, Any]:
+        return {
+            "_id": self.run_id,
+            "spider": spider.name,
+            "args": getattr(spider, "arguments", {}),
+            "store": redact_uri(IngestRun.of(self.crawler).store.uri_for_display),
+            "started_at": self.started_at,
+            **this_process(),
+        }
+
+    async def record_start(self, spider) -> None:
+        """Mark runs killed before they could end, then record this one as running."""
+        # Imported here: offthread imports the reactor, which must not be installed at import.
+        from finews_crawler.storage.offthread import call_store
+
+        store = IngestRun.of(self.crawler).store
+        try:
+            wait = START_RECORD_WAIT_SECONDS
+            killed = await call_store(store, mark_killed, store, self.started_at, wait_seconds=wait)
+            if killed:
+                logger.warning(
+                    "%d earlier run(s) were killed before they ended: %s",
+                    len(killed),
+                    ", ".join(killed),
+                )
+            record = {**self.base_record(spider), "status": RUNNING}
+            await call_store(store, store.record_run, record, wait_seconds=wait)
+        except Exception as exc:  # the record informs; it never stops the crawl
+            logger.warning("could not write the run record: %s", describe_exception(exc))
 
     def refresh(self) -> None:
         if self.progress is None:
@@ -112,11 +150,8 @@ class RunReport:
         run = IngestRun.of(self.crawler)
         run.store.record_run(
             {
-                "_id": self.run_id,
-                "spider": spider.name,
-                "args": getattr(spider, "arguments", {}),
-                "store": redact_uri(run.store.uri_for_display),
-                "started_at": self.started_at,
+                **self.base_record(spider),
+                "status": ENDED,
                 "finished_at": finished_at,
                 "finish_reason": reason,
                 "counts": counts,

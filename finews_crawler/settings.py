@@ -69,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 SPIDER_MIDDLEWARES = {
     "finews_crawler.middlewares.RequeuedFollowUpsMiddleware": 950,
+    # Next to the spider: a callback's exception becomes a failure record (stage "parse").
+    "finews_crawler.middlewares.CallbackErrorsMiddleware": 990,
 }
 EXTENSIONS = {
     "finews_crawler.extensions.RunReport": 500,

@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from finews_crawler.items import RawPage
 from finews_crawler.storage import Store
 from pipelines.dedupe import DedupePipeline, DuplicateArticle
 from pipelines.extract import ExtractPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.run import IngestRun
+from pipelines.stage import FailedItem
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
 
@@ -68,8 +67,8 @@ def ingest_pages(
         except DuplicateArticle:
             results.append(IngestResult(url, "duplicate"))
             continue
-        except DropItem:
-            results.append(IngestResult(url, "failed", failure=run.failures[-1]))
+        except FailedItem as failed:  # its own record: run.failures stops at KEPT_FAILURES
+            results.append(IngestResult(url, "failed", failure=failed.record))
             continue
         store_stage.process_item(item)
         result = IngestResult(url, "pending")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from finews_crawler.errors import split_callback_error
 from finews_crawler.items import RawPage
 from finews_crawler.sources import Extracted, ExtractionError, Page, SourceAdapter, adapter_for
 from pipelines.run import StageFailure
@@ -49,6 +50,9 @@ def check_fetch(raw: RawPage) -> None:
     """Fetch errors and HTTP errors end the article here, with their reason."""
     if raw.get("error"):
         error = str(raw["error"])
+        in_callback = split_callback_error(error)
+        if in_callback:  # the response came, reading it raised: the same bytes would again
+            raise StageFailure(*in_callback, retriable=False)
         permanent = error.partition(":")[0].strip() in PERMANENT_ERRORS
         raise StageFailure("fetch", describe_error(error), retriable=not permanent)
     status = int(raw.get("status") or 0)

@@ -22,21 +22,24 @@ _SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方
 SUMMARY_FALLBACK_CHARS = 140
 
 
-def clean_text(value: Any) -> str | None:
+def clean_text(value: Any, field: str = "text") -> str | None:
     """A one-line text field: entities decoded, control characters (NUL, BEL, BOM ...)
-    dropped, whitespace collapsed."""
-    if not value:
+    dropped, whitespace collapsed. A value that is not a string (a list, an object, a number
+    where the source promised text) is a failure, never its Python repr."""
+    if value is None or value == "":
         return None
-    return _SPACES.sub(" ", CONTROL_CHARS.sub("", html.unescape(str(value)))).strip() or None
+    if not isinstance(value, str):
+        raise StageFailure("normalize", f"{field} is {type(value).__name__}, not text")
+    return _SPACES.sub(" ", CONTROL_CHARS.sub("", html.unescape(value))).strip() or None
 
 
 def clean_title(value: Any) -> str | None:
-    title = clean_text(value)
+    title = clean_text(value, "title")
     return (_SITE_SUFFIX.sub("", title) or None) if title else None
 
 
 def clean_media(value: Any) -> str | None:
-    media = clean_text(value)
+    media = clean_text(value, "media")
     return (media.strip("（）() ") or None) if media else None
 
 
@@ -64,7 +67,7 @@ def normalize(page: ExtractedPage) -> Article:
     identity = extracted.identity or identify(address)
     if identity is None:
         raise StageFailure("normalize", f"cannot identify the article behind {address!r}")
-    summary = clean_text(extracted.summary or context.get("feed_summary"))
+    summary = clean_text(extracted.summary or context.get("feed_summary"), "summary")
     if not summary and body.lines:
         summary = body.lines[0][:SUMMARY_FALLBACK_CHARS]
     return Article(

@@ -1,12 +1,29 @@
-"""What every pipeline stage shares: access to the IngestRun and turning failures into records."""
+"""What every pipeline stage shares: access to the IngestRun and turning failures into records.
+
+Any exception a stage raises (a StageFailure it meant, or a RecursionError, AttributeError,
+UnicodeError ... it did not) ends the item as a failure record naming the exception: one bad
+page never stops the crawl and never disappears without a record and a count.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from scrapy.exceptions import DropItem
 
+from finews_crawler.errors import describe_exception
 from pipelines.run import IngestRun, StageFailure
+
+logger = logging.getLogger("finews.ingest")
+
+
+class FailedItem(DropItem):
+    """The item ended as a failure; `record` is its own failure record (as stored)."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class Stage:
@@ -21,6 +38,11 @@ class Stage:
     def from_crawler(cls, crawler) -> Stage:
         return cls(IngestRun.of(crawler))
 
+    @classmethod
+    def stage_name(cls) -> str:
+        """The failure records' stage: ExtractPipeline -> "extract"."""
+        return cls.__name__.removesuffix("Pipeline").lower()
+
     def process(self, item: Any) -> Any:
         raise NotImplementedError
 
@@ -30,5 +52,14 @@ class Stage:
         try:
             return self.process(item)
         except StageFailure as failure:
-            record = self.run.fail(item, failure)
-            raise DropItem(f"[{record['stage']}] {record['url']}: {record['reason']}") from None
+            raise self._failed(item, failure) from None
+        except DropItem:
+            raise  # a deliberate drop (an in-run duplicate), not a failure
+        except Exception as exc:  # RecursionError, AttributeError, UnicodeError, ...
+            logger.debug("unexpected error in stage %s", self.stage_name(), exc_info=True)
+            failure = StageFailure(self.stage_name(), describe_exception(exc))
+            raise self._failed(item, failure) from None
+
+    def _failed(self, item: Any, failure: StageFailure) -> FailedItem:
+        record = self.run.fail(item, failure)
+        return FailedItem(f"[{record['stage']}] {record['url']}: {record['reason']}", record)

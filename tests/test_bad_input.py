@@ -25,6 +25,7 @@ from scrapy.responsetypes import responsetypes
 
 from finews_crawler.items import RawPage
 from finews_crawler.middlewares import EncodingFallbackMiddleware
+from finews_crawler.mocksite.corpus import MockCorpus
 from finews_crawler.spiders.base import FinewsSpider
 from finews_crawler.storage import open_store
 from pipelines import ingest_pages
@@ -203,3 +204,79 @@ def test_crawl_of_the_served_corpus_never_crashes(start_mock_site, tmp_path) -> 
             assert article is not None, (case.name, failures.get(local(case.url)))
             check_article(expected, article)
     assert failures == {}  # nothing failed that should not have
+
+
+# ---- hostile answers served by the mock site (faults.HOSTILE_KINDS) through real crawls -----
+
+HOSTILE_ARTICLES = 12
+HOSTILE_SEED = 7
+HOSTING_HOSTS = ("FINEWS_FEED_BASE", "FINEWS_MARKET_FEED_BASE", "FINEWS_SHARE_BASE")
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile answer: the article it spoils, where, and the record it must leave."""
+
+    index: int
+    url: str  # regex of the spoiled URL, {code} = the article's infoCode
+    kind: str
+    stage: str
+    names: str  # the exception the record's reason names
+
+
+API, SHARE = r"GetNewsText\.do\?id={code}", r"NewsShare\.html\?infoCode={code}"
+HOSTILE = {
+    "deepjson": Hostile(1, API, "deepjson", "extract", "RecursionError"),
+    "bignumber": Hostile(4, API, "bignumber", "extract", "ValueError"),
+    "deephtml-api": Hostile(7, API, "deephtml", "normalize", "HTMLTooDeep"),
+    "deephtml-share": Hostile(9, SHARE, "deephtml", "navigate", "HTMLTooDeep"),
+}
+# The feed spider reaches articles by the text API only, never by their share page.
+SPIDER_CASES = {"newsshare": list(HOSTILE), "emnews": [n for n in HOSTILE if "share" not in n]}
+
+
+@pytest.fixture(scope="module", params=list(SPIDER_CASES))
+def hostile_crawl(request, tmp_path_factory):
+    """One crawl of every article of a mock site serving each hostile answer for one of them."""
+    from tests.conftest import launch_mock_site
+
+    spider = request.param
+    corpus = MockCorpus(HOSTILE_SEED, HOSTILE_ARTICLES)
+    rules = []
+    for name in SPIDER_CASES[spider]:
+        case = HOSTILE[name]
+        pattern = case.url.format(code=corpus.article(case.index).info_code)
+        rules += ["--fault-rule", f"{pattern}={case.kind}"]
+    site = launch_mock_site(HOSTILE_ARTICLES, HOSTILE_SEED, *rules)
+    try:
+        store = tmp_path_factory.mktemp(f"hostile-{spider}") / "crawl.sqlite3"
+        hosts = [arg for name in HOSTING_HOSTS for arg in ("-s", f"{name}={site.base_url}")]
+        codes = ",".join(corpus.article(i).info_code for i in range(HOSTILE_ARTICLES))
+        inputs = ["-a", f"info_codes={codes}"] if spider == "newsshare" else []
+        result = crawl(f"sqlite:///{store}", spider, *hosts, *inputs, timeout=CRAWL_TIMEOUT)
+        yield spider, corpus, store, result
+    finally:
+        site.stop()
+
+
+def test_hostile_answers_leave_failure_records_and_the_crawl_goes_on(hostile_crawl) -> None:
+    spider, corpus, store, result = hostile_crawl
+    names = SPIDER_CASES[spider]
+    assert result.returncode == 1, result.stderr[-3000:]  # failures: the exit status says so
+    assert "Traceback" not in result.stderr and "Spider error" not in result.stderr
+    spoiled = {corpus.article(HOSTILE[name].index).id: HOSTILE[name] for name in names}
+    with open_store(f"sqlite:///{store}") as opened:
+        failures = {record["article_id"]: record for record in opened.iter_failures()}
+        stored = {article["_id"] for article in opened.iter_articles()}
+        (run,) = list(opened.iter_runs())
+    assert set(failures) == set(spoiled)
+    for article_id, case in spoiled.items():
+        record = failures[article_id]
+        assert record["stage"] == case.stage, record
+        assert case.names in record["reason"], record
+        assert len(record["reason"]) <= 500
+    everyone = {corpus.article(i).id for i in range(HOSTILE_ARTICLES)}
+    assert stored == everyone - set(spoiled)  # the other articles are all stored
+    assert run["counts"]["failures"] == len(spoiled) and run["exit_status"] == 1
+    summary = re.search(r"\| failures (\d+) \|", result.stderr)
+    assert summary and int(summary.group(1)) == len(spoiled), result.stderr[-2000:]

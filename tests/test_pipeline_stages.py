@@ -274,3 +274,111 @@ def test_real_sample_post_through_the_chain(tmp_path) -> None:
     for gone in ("display:none", "EM_StockImg", "EmImageRemark", "GetPic.aspx", "em_media"):
         assert gone not in article["body_html"]
     assert article["body_html"].startswith("<p>")
+
+
+# ---- unforeseen exceptions, hostile values, many failures -----------------------------------
+
+BASE_PAYLOAD = {"title": "星辰科技拟建新工厂", "showTime": "2022-04-13 16:25:27", "content": BODY}
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "names"),
+    [
+        # json.loads: nested too deep / a number over int's 4,300-digit limit
+        (json.dumps(BASE_PAYLOAD)[:-1] + ',"x":' + "[" * DEEP + "]" * DEEP + "}", "extract",
+         "RecursionError"),
+        (json.dumps(BASE_PAYLOAD)[:-1] + ',"x":' + "7" * 5000 + "}", "extract", "ValueError"),
+        # markup the parser would cut short, silently, without the depth check
+        (json.dumps({**BASE_PAYLOAD, "content": "<div>" * DEEP + "正文" + "</div>" * DEEP}),
+         "normalize", "HTMLTooDeep"),
+        # a publish time no datetime holds; a title with a lone surrogate (no UTF-8 for it)
+        (json.dumps({**BASE_PAYLOAD, "showTime": 10**40}), "normalize", "OverflowError"),
+        (json.dumps({**BASE_PAYLOAD, "title": "星辰\ud800"}), "dedupe", "UnicodeEncodeError"),
+        # a title that is not text: a failure, never its Python repr
+        (json.dumps({**BASE_PAYLOAD, "title": ["星辰", "科技"]}), "normalize", "title is list"),
+        (json.dumps({**BASE_PAYLOAD, "title": {"zh": "星辰"}}), "normalize", "title is dict"),
+        (json.dumps({**BASE_PAYLOAD, "title": 2022}), "normalize", "title is int"),
+        # a date that is a list: never its repr read as a date ("[1]" -> the 1st of this month)
+        (json.dumps({**BASE_PAYLOAD, "showTime": [1]}), "normalize", "date is list"),
+    ],
+    ids=["deep-json", "5000-digit-number", "deep-html", "huge-time", "surrogate", "list-title",
+         "dict-title", "int-title", "list-date"],
+)  # fmt: skip
+def test_any_exception_is_a_failure_record_and_the_next_page_goes_on(
+    tmp_path, text, stage, names
+) -> None:
+    other = API_URL.replace("000001", "000002")
+    good = api_page(url=other, final_url=other, context={})
+    with open_store(f"sqlite:///{tmp_path}/hostile.sqlite3") as store:
+        bad, after = ingest_pages([api_page(text=text), good], store)
+        (record,) = list(store.iter_failures())
+        assert after.status == "new"  # the crawl goes on
+        assert store.count_articles() == 1
+    assert bad.status == "failed" and {key: record[key] for key in bad.failure} == bad.failure
+    assert (record["stage"], record["url"]) == (stage, SHARE_URL)
+    assert names in record["reason"] and len(record["reason"]) <= 500
+    assert "[" not in record["reason"][:40]  # no repr of the value in front
+
+
+def test_ingest_pages_returns_each_pages_own_failure(tmp_path) -> None:
+    """More failures than the run keeps in memory (1,000): each result still has its own."""
+    codes = [f"NW2022041323420{n:05d}" for n in range(1, 1003)]
+    pages = [
+        api_page(
+            text="{}",  # the text API's answer for an unknown id
+            url=f"http://mirror.test/NewsData/GetNewsText.do?id={code}",
+            final_url=f"http://mirror.test/NewsData/GetNewsText.do?id={code}",
+            context={},
+        )
+        for code in codes
+    ]
+    with open_store(f"sqlite:///{tmp_path}/many.sqlite3") as store:
+        results = ingest_pages(pages, store)
+        assert sum(1 for _ in store.iter_failures()) == len(codes)
+    for code, result in zip(codes, results, strict=True):
+        assert result.status == "failed"
+        assert result.failure["url"] == result.url
+        assert (
+            result.failure["reason"] == f"text API has no article for {code} (empty or unknown id)"
+        )
+
+
+def test_an_exception_in_a_spider_callback_becomes_a_failure_record(tmp_path) -> None:
+    """What Scrapy would log as "Spider error processing" and forget is a record instead."""
+    from scrapy.http import Request, TextResponse
+
+    from finews_crawler.middlewares import CallbackErrorsMiddleware
+    from finews_crawler.spiders.newsshare import NewsShareSpider
+
+    spider = NewsShareSpider(url=SHARE_URL)
+    request = Request(API_URL, cb_kwargs={"context": {"entry_url": SHARE_URL}})
+    response = TextResponse(API_URL, body=b"{}", encoding="utf-8", request=request)
+    try:
+        raise RecursionError("maximum recursion depth exceeded")
+    except RecursionError as exc:
+        output = CallbackErrorsMiddleware().process_spider_exception(response, exc, spider)
+    (page,) = output
+    with open_store(f"sqlite:///{tmp_path}/callback.sqlite3") as store:
+        (result,) = ingest_pages([page], store)
+        (record,) = list(store.iter_failures())
+    assert result.status == "failed"
+    assert (record["stage"], record["url"], record["status"]) == ("parse", SHARE_URL, 200)
+    assert record["reason"] == "RecursionError: maximum recursion depth exceeded"
+    assert record["retriable"] is False
+
+
+def test_a_generic_page_nested_too_deep_fails_instead_of_losing_its_end(tmp_path) -> None:
+    """libxml2 drops what lies below ~2,000 levels: the article would be stored cut short."""
+    paragraph = "<p>" + "这是一段用来测试通用提取器的新闻正文。" * 5 + "</p>"
+    deep = "<div>" * DEEP + paragraph + "</div>" * DEEP
+    page = "<html><head><title>标题</title></head><body><article>{}</article></body></html>"
+    url = "http://news.test/2024/05/01/story.html"
+    raw = RawPage(url=url, final_url=url, status=200, content_type="text/html", spider="test",
+                  text=page.format(paragraph * 3 + deep + paragraph), context={})  # fmt: skip
+    with open_store(f"sqlite:///{tmp_path}/generic.sqlite3") as store:
+        (result,) = ingest_pages([raw], store)
+        assert store.count_articles() == 0
+    assert result.status == "failed"
+    assert result.failure["stage"] == "extract"
+    assert result.failure["reason"].startswith("HTMLTooDeep: ")

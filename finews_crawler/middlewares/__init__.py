@@ -1,6 +1,7 @@
 """Scrapy middlewares of this project, one module per job; settings name them from here."""
 
 from finews_crawler.middlewares.backoff import BackoffMiddleware, retry_after_seconds
+from finews_crawler.middlewares.callback_errors import CallbackErrorsMiddleware
 from finews_crawler.middlewares.encoding import EncodingFallbackMiddleware
 from finews_crawler.middlewares.link_safety import (
     LinkRefused,
@@ -14,6 +15,7 @@ from finews_crawler.middlewares.requeue import RequeuedFollowUpsMiddleware
 
 __all__ = [
     "BackoffMiddleware",
+    "CallbackErrorsMiddleware",
     "EncodingFallbackMiddleware",
     "LinkRefused",
     "LinkSafetyMiddleware",

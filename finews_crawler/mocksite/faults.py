@@ -9,7 +9,8 @@ Rates pick URLs by a hash of (seed, URL), so two runs fault exactly the same URL
 can compute the plan itself (`FaultPlan.fault_for`). A transient fault spoils the first K
 attempts of its URL (`attempts`, default 1) and then the URL behaves; a permanent one spoils
 every attempt; rules win over rates. Failure kinds make the attempt fail; variant kinds serve
-the same content in a hostile but valid form that a crawler must digest (slow, GBK, 10 MB).
+the same content in a hostile but valid form that a crawler must digest (slow, GBK, 10 MB);
+hostile kinds (deepjson, bignumber, deephtml) serve content no retry cures, only when named.
 Without --faults/--fault-rule no middleware is installed: the normal path stays fast.
 """
 
@@ -54,6 +55,16 @@ VARIANT_KINDS = (
     "mislabelled",  # JSON labelled text/html, HTML labelled text/plain
 )
 ALL_KINDS = FAILURE_KINDS + VARIANT_KINDS
+# Hostile content no retry can cure (the crawler must end each as a failure record naming the
+# error, and go on). Only when named (--fault-rule, kinds=): rates never pick them by default.
+HOSTILE_KINDS = (
+    "deepjson",  # JSON with a value nested 100,000 arrays deep
+    "bignumber",  # JSON with a 5,000-digit number
+    "deephtml",  # the article HTML (page or text-API body) inside 100,000 nested <div>s
+)
+KNOWN_KINDS = ALL_KINDS + HOSTILE_KINDS
+DEEP_LEVELS = 100_000
+BIG_NUMBER_DIGITS = 5_000
 HOP_PARAM = "_hop"
 HUGE_BYTES = 10 * 1024 * 1024
 # Never faulted by rates (rules may still name them): helpers, robots.txt, scripts.
@@ -119,8 +130,8 @@ def strip_hop(url_path: str) -> str:
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in ALL_KINDS:
-        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(ALL_KINDS)})")
+    if kind not in KNOWN_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(KNOWN_KINDS)})")
     return kind
 
 
@@ -226,7 +237,42 @@ async def apply(
     if kind == "mislabelled":
         other = "text/plain" if "html" in ctype else "text/html"
         return _raw(body, response.status, f"{other}; charset={charset}")
+    if kind in HOSTILE_KINDS:
+        text, ctype = hostile(kind, body.decode(charset), ctype)
+        return _raw(text.encode("utf-8"), response.status, f"{ctype}; charset=utf-8")
     raise AssertionError(kind)
+
+
+def _with_json_field(text: str, name: str, value_json: str) -> str:
+    """A JSON object's text with one more field, written as raw JSON text (which
+    json.dumps could not produce: too deep, or a number over int's digit limit)."""
+    data = json.loads(text) if text.strip() else None
+    if not isinstance(data, dict):
+        return value_json
+    head = json.dumps(data, ensure_ascii=False, separators=(",", ":"))[:-1]
+    return f'{head}{"," if data else ""}"{name}":{value_json}}}'
+
+
+def hostile(kind: str, text: str, ctype: str) -> tuple[str, str]:
+    """(body, content type) of a HOSTILE_KINDS answer built from the real one."""
+    deep_html = ("<div>" * DEEP_LEVELS, "</div>" * DEEP_LEVELS)
+    if kind == "deephtml":
+        if "json" in ctype:
+            data = json.loads(text) if text.strip() else {}
+            if isinstance(data, dict):
+                for key in ("content", "text"):
+                    if isinstance(data.get(key), str):
+                        data[key] = deep_html[0] + data[key] + deep_html[1]
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":")), ctype
+        if "<body>" in text and "</body>" in text:
+            text = text.replace("<body>", "<body>" + deep_html[0], 1)
+            return text.replace("</body>", deep_html[1] + "</body>", 1), ctype
+        return deep_html[0] + text + deep_html[1], ctype
+    deep_json = "[" * DEEP_LEVELS + "]" * DEEP_LEVELS
+    value = deep_json if kind == "deepjson" else "7" * BIG_NUMBER_DIGITS
+    if "json" not in ctype:
+        return value, "application/json"
+    return _with_json_field(text, kind, value), ctype
 
 
 def _raw(body: bytes, status: int, content_type: str) -> web.Response:

@@ -56,6 +56,8 @@ def parse_datetime(value: str | int | float | datetime | None) -> datetime:
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=SOURCE_TZ)
         return aware.astimezone(UTC)
+    if not isinstance(value, str | int | float):  # a list, an object: never its Python repr
+        raise DateParseError(f"date is {type(value).__name__}, not text or a number")
     if isinstance(value, int | float) or _EPOCH.match(str(value).strip()):
         number = float(value)
         seconds = number / 1000 if number > 1e11 else number

@@ -54,6 +54,8 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # becomes): invisible, and poison for exports.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ufffd]")
 _PARSER = lxml_html.HTMLParser(huge_tree=True)
+# Real article markup nests a few dozen levels; libxml2 (huge_tree) stops at about 2,000.
+MAX_DEPTH = 500
 _SPACES = re.compile(r"[ \t\r\n\f\v\xa0\u200b]+")
 # Indentation by full-width spaces ("　　") and ordinary spaces at the start of a paragraph.
 _INDENT = re.compile(r"^[\s\u3000]+|[\s\u3000]+$")
@@ -107,13 +109,38 @@ def inner_html(element) -> str:
     return "".join(_serialize(child) for child in _children_with_text(element))
 
 
+class HTMLTooDeep(ValueError):
+    """Markup nested deeper than MAX_DEPTH: libxml2 would drop what lies deeper, silently."""
+
+
+def check_depth(root: etree._Element, limit: int = MAX_DEPTH) -> None:
+    """Raise HTMLTooDeep when elements nest `limit` levels or more (iterative: no recursion)."""
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth >= limit:
+            raise HTMLTooDeep(
+                f"HTML nested {limit} levels deep or more (the parser drops deeper content)"
+            )
+
+
 def parse_fragment(fragment: str) -> etree._Element:
     """Parse an HTML fragment into a <div> wrapper, tolerating broken markup.
 
     huge_tree: libxml2 otherwise stops at a text node over 10 MB (a giant inline script) and
-    silently drops the rest of the page, article included.
+    silently drops the rest of the page, article included. Even so it stops nesting at about
+    2,000 levels and drops the rest; check_depth turns that into an error.
     """
-    return lxml_html.fragment_fromstring(fragment or "", create_parent="div", parser=_PARSER)
+    root = lxml_html.fragment_fromstring(fragment or "", create_parent="div", parser=_PARSER)
+    check_depth(root)
+    return root
+
+
+def parse_document(page: str) -> etree._Element:
+    """Parse a whole HTML page (as parse_fragment, depth checked)."""
+    root = lxml_html.document_fromstring(page, parser=_PARSER)
+    check_depth(root)
+    return root
 
 
 def remove_keep_tail(element) -> None:
@@ -190,26 +217,31 @@ def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
 
 
 def text_lines(root) -> list[str]:
-    """The visible text, one line per block element or <br>, whitespace normalised."""
-    pieces: list[str] = []
+    """The visible text, one line per block element or <br>, whitespace normalised.
 
-    def walk(node) -> None:
+    Walks with an explicit stack: markup nested thousands deep must not hit Python's
+    recursion limit.
+    """
+    pieces: list[str] = []
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
         tag = node.tag if isinstance(node.tag, str) else ""
         block = tag in BLOCK_TAGS
+        if leaving:
+            if block:
+                pieces.append("\n")
+            if node is not root and node.tail:
+                pieces.append(node.tail)
+            continue
         if block:
             pieces.append("\n")
         if tag == "br":
             pieces.append("\n")
         elif node.text and tag:
             pieces.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                pieces.append(child.tail)
-        if block:
-            pieces.append("\n")
-
-    walk(root)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
     lines = []
     for raw_line in "".join(pieces).split("\n"):
         line = _INDENT.sub("", _SPACES.sub(" ", CONTROL_CHARS.sub("", raw_line)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from finews_crawler.errors import describe_exception
 from finews_crawler.parsing.html_text import Boilerplate
 
 
@@ -24,6 +25,16 @@ class ExtractionError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retriable = retriable
+
+
+class NotJSON(ExtractionError):
+    """The body cannot be read as JSON. `syntax_error`: broken JSON (perhaps cut short, worth
+    fetching again), as opposed to JSON refused for its shape (nested too deep, a number too
+    long to convert), which the same bytes will always be."""
+
+    def __init__(self, reason: str, *, syntax_error: bool) -> None:
+        super().__init__(reason)
+        self.syntax_error = syntax_error
 
 
 @dataclass
@@ -61,9 +72,12 @@ class Page:
             text = text[text.index("(") + 1 : text.rindex(")")]
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             snippet = self.text[:60].replace("\n", " ")
-            raise ExtractionError(f"body is not JSON ({exc.msg}): {snippet!r}") from None
+            raise NotJSON(f"body is not JSON ({exc.msg}): {snippet!r}", syntax_error=True) from None
+        except (ValueError, RecursionError) as exc:  # too deep; a number over int's digit limit
+            reason = f"JSON body refused ({describe_exception(exc)})"
+            raise NotJSON(reason, syntax_error=False) from None
 
 
 @dataclass

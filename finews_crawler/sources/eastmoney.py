@@ -26,6 +26,7 @@ from finews_crawler.sources.base import (
     ExtractionError,
     FollowUp,
     Identity,
+    NotJSON,
     Page,
     SourceAdapter,
 )
@@ -278,8 +279,8 @@ class EastMoneyAdapter(SourceAdapter):
     def _from_text_api(self, page: Page) -> Extracted:
         try:
             data = page.json()
-        except ExtractionError as exc:  # JSON cut short is worth fetching again
-            cut_short = page.text.lstrip()[:1] in ("{", "[")
+        except NotJSON as exc:  # JSON cut short is worth fetching again; too deep is not
+            cut_short = exc.syntax_error and page.text.lstrip()[:1] in ("{", "[")
             raise ExtractionError(exc.reason, retriable=cut_short) from None
         if isinstance(data, dict):
             for wrapper in ("data", "Data", "result"):

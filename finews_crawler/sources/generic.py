@@ -10,7 +10,9 @@ import hashlib
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from finews_crawler.parsing.html_text import escape_text
+from lxml import etree
+
+from finews_crawler.parsing.html_text import HTMLTooDeep, escape_text, parse_document
 from finews_crawler.sources.base import Extracted, ExtractionError, Identity, Page, SourceAdapter
 
 _TRACKING_PARAMS = ("utm_", "spm", "from=", "share_")
@@ -24,13 +26,20 @@ _TIME_XPATHS = (
 )
 
 
-def published_time(html_text: str) -> str | None:
-    """The first full timestamp a page declares in its metadata, if any."""
-    from lxml import html as lxml_html
-
+def readable_document(page: str):
+    """The parsed page, None when lxml cannot read it (trafilatura may still), HTMLTooDeep
+    when it nests so deep that parsers (trafilatura's too) would drop content silently."""
     try:
-        root = lxml_html.fromstring(html_text)
-    except (ValueError, SyntaxError):
+        return parse_document(page)
+    except HTMLTooDeep:
+        raise
+    except (etree.ParserError, SyntaxError, ValueError):  # empty; an encoding declaration
+        return None
+
+
+def published_time(root) -> str | None:
+    """The first full timestamp a page (parsed) declares in its metadata, if any."""
+    if root is None:
         return None
     for xpath in _TIME_XPATHS:
         values = [value.strip() for value in root.xpath(xpath) if value.strip()]
@@ -69,6 +78,7 @@ class GenericAdapter(SourceAdapter):
     def extract(self, page: Page) -> Extracted:
         if "html" not in page.content_type.lower() and not page.text.lstrip().startswith("<"):
             raise ExtractionError(f"not an HTML page (content type {page.content_type!r})")
+        root = readable_document(page.text)
         import trafilatura  # imported lazily: only pages no site adapter owns need it
 
         document = trafilatura.bare_extraction(
@@ -92,7 +102,7 @@ class GenericAdapter(SourceAdapter):
         )
         return Extracted(
             title=data.get("title"),
-            published=published_time(page.text) or data.get("date"),
+            published=published_time(root) or data.get("date"),
             media=data.get("sitename") or data.get("author"),
             summary=data.get("description"),
             body_html=paragraphs,

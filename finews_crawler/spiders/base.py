@@ -16,6 +16,7 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from finews_crawler.errors import callback_error
 from finews_crawler.items import RawPage
 from finews_crawler.sources import ExtractionError, Page, adapter_for
 
@@ -82,10 +83,17 @@ class FinewsSpider(scrapy.Spider):
     @staticmethod
     def _navigate(adapter, raw: RawPage) -> list | None:
         """The adapter's follow-ups; None when the page is final or unreadable (the
-        pipelines then extract it, or record why they cannot)."""
+        pipelines then extract it, or record why they cannot).
+
+        An unforeseen exception (RecursionError, AttributeError, ...) ends the page as a
+        failure naming it, never as a lost response.
+        """
         try:
             return adapter.navigate(Page.of(raw))
         except ExtractionError:
+            return None
+        except Exception as exc:
+            raw["error"] = callback_error("navigate", exc)
             return None
 
     def raw_page(self, response: Response, context: dict[str, Any]) -> RawPage:
@@ -108,6 +116,15 @@ class FinewsSpider(scrapy.Spider):
         request = failure.request
         error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
         yield self.failed_page(request.url, error, request.cb_kwargs.get("context"))
+
+    def callback_failure(self, response: Response, stage: str, exc: BaseException) -> RawPage:
+        """The RawPage for a response whose callback raised: the pipelines record the error."""
+        request = response.request
+        context = (request.cb_kwargs or {}).get("context") if request is not None else None
+        url = request.url if request is not None else response.url
+        page = self.failed_page(url, callback_error(stage, exc), context)
+        page["final_url"], page["status"] = response.url, response.status
+        return page
 
     def failed_page(self, url: str, error: str, context: dict[str, Any] | None) -> RawPage:
         """A RawPage for a URL that gave no response: the pipelines record the error."""
