@@ -26,6 +26,7 @@ from tests.test_feeds import CRAWL_TIMEOUT, crawl_command, stored_ids, text_api_
 ARTICLES = 2000
 PAGE_SIZE = 50
 _PAGES = re.compile(r"emnews: pages fetched (\d+)")
+_REQUEUED = re.compile(r"(\d+) request\(s\) whose lease expired")
 QUEUE = "finews:emnews:requests"
 LEASES = f"{QUEUE}:leases"
 LEASED = f"{QUEUE}:leased"
@@ -151,7 +152,8 @@ def test_a_worker_killed_mid_crawl_leaves_nothing_undone(start_mock_site, redis_
         (survivor_log,) = finish([survivor])
         finish(workers)
     assert survivor.returncode == 0, survivor_log[-3000:]
-    assert "are back in the shared queue" in survivor_log  # the reaper returned the victim's
+    requeued = sum(int(n) for n in _REQUEUED.findall(survivor_log))
+    assert requeued > 0  # the reaper returned the victim's requests
 
     truth = {site.corpus.article_id(i) for i in range(ARTICLES)}
     stored = stored_counts(store)
@@ -167,6 +169,11 @@ def test_a_worker_killed_mid_crawl_leaves_nothing_undone(start_mock_site, redis_
     assert next_round.returncode == 0, next_log[-3000:]
     assert first_feed_page_requests(site) == seeds_before + 1
     assert stored_counts(store) == stored
+    print(
+        f"killed at {fetched} articles fetched holding {len(held)} leases; survivor requeued"
+        f" {requeued}; stored {len(stored)} once each; the next round's pages:"
+        f" {_PAGES.search(next_log).group(1)}"
+    )
 
 
 def spider_queue(server: redis.Redis, lease_ms: int) -> LeasedPriorityQueue:
