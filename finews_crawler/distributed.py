@@ -35,7 +35,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
@@ -211,7 +211,12 @@ class LeasingScheduler(Scheduler):
     def spider_idle(self, spider) -> None:
         """Stay while anything is queued or leased; leave after a quiet spell."""
         self.tend()
-        if self.queue.pending():
+        try:
+            pending = self.queue.pending()
+        except RedisError as exc:  # unknown is not done: the exit status must say so
+            logger.error("shared frontier unreachable, stopping unfinished: %s", exc)
+            raise CloseSpider("frontier_unreachable") from None
+        if pending:
             self.idle_since = None
             raise DontCloseSpider
         now = time.monotonic()

@@ -190,7 +190,7 @@ def test_leases_come_back_when_not_renewed_and_rounds_start_clean(redis_server):
     client = redis.Redis.from_url(redis_server.url)
     client.flushdb()
     dupefilter = "finews:leases:dupefilter"
-    worker, reaper = spider_queue(client, 300), spider_queue(client, 300)
+    worker, reaper = spider_queue(client, 60_000), spider_queue(client, 60_000)
     client.sadd(dupefilter, "a fingerprint of an earlier round")
     assert worker.join(dupefilter)  # nothing pending: a new round, old fingerprints gone
     assert not client.exists(dupefilter)
@@ -207,12 +207,14 @@ def test_leases_come_back_when_not_renewed_and_rounds_start_clean(redis_server):
     assert len(worker) == 1 and client.zcard(worker.leases_key) == 2
     worker.ack([lease for lease, request in worker.held.items() if request is first])
     assert client.zcard(worker.leases_key) == 1
-    assert reaper.reap() == 0  # not expired yet
-    time.sleep(0.5)  # the worker "died": it renews nothing
+    assert reaper.reap() == 0  # a minute to go
+    worker.lease_ms = 1  # its last renewal: the lease ends a millisecond later
+    assert worker.renew() == 0
+    time.sleep(0.05)  # and the worker "dies"
     assert reaper.reap() == 1
     assert not client.exists(worker.leases_key, worker.leased_key)
+    assert worker.renew() == 1  # had it lived on, it would learn it lost that lease
     assert [reaper.pop().url, reaper.pop().url] == [second.url, urls[2]]  # priority kept
-    assert reaper.renew() == 0
     assert reaper.leave(dupefilter) == 2 and client.exists(dupefilter)  # reaper's in flight
     reaper.ack(list(reaper.held))
     assert reaper.leave(dupefilter) == 0 and not client.exists(dupefilter)
