@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import redis
 import scrapy
 from scrapy.http import Request
@@ -21,6 +22,7 @@ from scrapy.utils.test import get_crawler
 from finews_crawler.distributed_queue import LeasedPriorityQueue
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
 from finews_crawler.storage import open_store
+from tests.crawl_helpers import crawl_command as store_crawl_command
 from tests.test_feeds import CRAWL_TIMEOUT, crawl_command, stored_ids, text_api_counts
 
 ARTICLES = 2000
@@ -63,14 +65,14 @@ def finish(workers: list[subprocess.Popen]) -> list[str]:
     return outputs
 
 
-def stored_counts(store: Path) -> Counter[str]:
+def stored_counts(store_uri: str) -> Counter[str]:
     """Article id -> rows stored under it."""
-    with open_store(f"sqlite:///{store}") as opened:
+    with open_store(store_uri) as opened:
         return Counter(article["_id"] for article in opened.iter_articles())
 
 
-def failure_records(store: Path) -> list[dict]:
-    with open_store(f"sqlite:///{store}") as opened:
+def failure_records(store_uri: str) -> list[dict]:
+    with open_store(store_uri) as opened:
         return list(opened.iter_failures())
 
 
@@ -109,26 +111,31 @@ def test_two_workers_fetch_every_article_once(start_mock_site, redis_server, tmp
     assert not client.exists(QUEUE, LEASES, LEASED, DUPEFILTER)  # round closed, Redis tidy
 
 
-def test_a_worker_killed_mid_crawl_leaves_nothing_undone(start_mock_site, redis_server, tmp_path):
+def feed_crawl_command(store_uri: str, base: str, *extra: str) -> list[str]:
+    """`finews crawl emnews` as a distributed worker against the mock site, into any store."""
+    hosts = ("FINEWS_FEED_BASE", "FINEWS_MARKET_FEED_BASE", "FINEWS_SHARE_BASE")
+    settings = [f"{name}={base}" for name in hosts]
+    settings += ["FINEWS_REDIS_IDLE_SECONDS=2", f"FINEWS_REDIS_LEASE_SECONDS={LEASE_SECONDS}"]
+    options = [arg for setting in settings for arg in ("-s", setting)]
+    return store_crawl_command(store_uri, "emnews", *options, "-a", f"count={PAGE_SIZE}", *extra)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mongodb"])
+def test_a_worker_killed_mid_crawl_leaves_nothing_undone(
+    backend, start_mock_site, redis_server, tmp_path, request
+):
     """kill -9 of one of two workers while it holds requests: the survivor gets them back
     when their leases expire, stores every article once and exits 0; the next round starts
     fresh (its first feed page is fetched, not filtered by the dead round's fingerprints)."""
     client = redis.Redis.from_url(redis_server.url)
     client.flushdb()
     site = start_mock_site(articles=ARTICLES, extra_args=("--latency-ms", "40"))
-    store = tmp_path / "shared.sqlite3"
+    if backend == "sqlite":
+        store = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    else:
+        store = request.getfixturevalue("mongo_store_uri")
     env = {**os.environ, "FINEWS_REDIS_URL": redis_server.url}
-    command = crawl_command(
-        store,
-        "emnews",
-        site.base_url,
-        "-s",
-        "FINEWS_REDIS_IDLE_SECONDS=2",
-        "-s",
-        f"FINEWS_REDIS_LEASE_SECONDS={LEASE_SECONDS}",
-        "-a",
-        f"count={PAGE_SIZE}",
-    )
+    command = feed_crawl_command(store, site.base_url)
     victim, survivor = workers = start_workers(command, 2, tmp_path, env)
     try:
         # Kill once a quarter of the articles was fetched and the victim holds leases (its
@@ -170,8 +177,8 @@ def test_a_worker_killed_mid_crawl_leaves_nothing_undone(start_mock_site, redis_
     assert first_feed_page_requests(site) == seeds_before + 1
     assert stored_counts(store) == stored
     print(
-        f"killed at {fetched} articles fetched holding {len(held)} leases; survivor requeued"
-        f" {requeued}; stored {len(stored)} once each; the next round's pages:"
+        f"{backend}: killed at {fetched} articles fetched holding {len(held)} leases; survivor"
+        f" requeued {requeued}; stored {len(stored)} once each; the next round's pages:"
         f" {_PAGES.search(next_log).group(1)}"
     )
 
