@@ -11,11 +11,30 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from pathlib import Path
 
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Request
+from scrapy.utils.request import RequestFingerprinterProtocol
 
 RECENT_LIMIT = 4096  # newest keys in a set; merged into the sorted array when it fills
+SEEN_FILE = "requests.seen"  # Scrapy's name and format: 2-byte big-endian length + bytes
+SIZE_BYTES = 2
+
+
+def read_fingerprints(data: bytes) -> tuple[list[bytes], int]:
+    """The fingerprints of a requests.seen file and where its complete records end (a record
+    cut off by a crash is ignored)."""
+    fingerprints: list[bytes] = []
+    position = 0
+    while position + SIZE_BYTES <= len(data):
+        size = int.from_bytes(data[position : position + SIZE_BYTES], "big")
+        fingerprint = data[position + SIZE_BYTES : position + SIZE_BYTES + size]
+        if len(fingerprint) < size:
+            break
+        fingerprints.append(fingerprint)
+        position += SIZE_BYTES + size
+    return fingerprints, position
 
 
 def key_of(fingerprint: bytes) -> int:
@@ -46,21 +65,37 @@ class CompactKeys:
 
 
 class CompactDupeFilter(RFPDupeFilter):
-    """RFPDupeFilter with compact memory; same filtering, same JOBDIR file."""
+    """RFPDupeFilter with compact memory; same filtering, same JOBDIR file.
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    Only Scrapy's public surface is used (its `fingerprinter`, its `file` closed by its
+    `close`): the parent is built without the JOBDIR path, so it never loads the
+    fingerprints into its own set, and this class reads and appends the file itself."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        debug: bool = False,
+        *,
+        fingerprinter: RequestFingerprinterProtocol | None = None,
+    ) -> None:
+        super().__init__(None, debug, fingerprinter=fingerprinter)
         self.keys = CompactKeys()
-        for fingerprint in self._fingerprints:  # what a JOBDIR resume loaded
-            self.keys.add(key_of(fingerprint))
-        self._fingerprints = set()
+        if path:
+            self.file = Path(path, SEEN_FILE).open("a+b")  # noqa: SIM115 (closed by close())
+            self.file.seek(0)
+            data = self.file.read()
+            fingerprints, end = read_fingerprints(data)  # a JOBDIR resume
+            for fingerprint in fingerprints:
+                self.keys.add(key_of(fingerprint))
+            if end < len(data):  # appends after a cut-off record would misalign the file
+                self.file.truncate(end)
 
     def request_seen(self, request: Request) -> bool:
-        fingerprint = self._fingerprint(request)
+        fingerprint = self.fingerprinter.fingerprint(request)
         key = key_of(fingerprint)
         if key in self.keys:
             return True
         self.keys.add(key)
         if self.file:
-            self.file.write(len(fingerprint).to_bytes(2, "big") + fingerprint)
+            self.file.write(len(fingerprint).to_bytes(SIZE_BYTES, "big") + fingerprint)
         return False

@@ -80,6 +80,7 @@ EXTENSIONS = {
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
 FINEWS_REDIS_URL = os.environ.get("FINEWS_REDIS_URL", "")
 FINEWS_REDIS_IDLE_SECONDS = float(os.environ.get("FINEWS_REDIS_IDLE_SECONDS", "5"))
+FINEWS_REDIS_LEASE_SECONDS = float(os.environ.get("FINEWS_REDIS_LEASE_SECONDS", "30"))
 ADDONS = {"finews_crawler.distributed.DistributedMode": 0}
 LOG_FORMATTER = "finews_crawler.logformatter.FinewsLogFormatter"
 LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")

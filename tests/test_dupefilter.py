@@ -38,3 +38,21 @@ def test_jobdir_file_round_trips_with_scrapys_filter(tmp_path) -> None:
     assert all(resumed.request_seen(request) for request in batch)
     assert not resumed.request_seen(Request("http://mirror.test/after-resume"))
     resumed.close("shutdown")
+
+
+def test_a_cut_off_jobdir_record_is_ignored(tmp_path) -> None:
+    first = CompactDupeFilter(str(tmp_path))
+    batch = requests(3)
+    for request in batch:
+        assert not first.request_seen(request)
+    first.close("shutdown")
+    seen = tmp_path / "requests.seen"
+    seen.write_bytes(seen.read_bytes()[:-5])  # SIGKILL in the middle of the last record
+    resumed = CompactDupeFilter(str(tmp_path))
+    assert [resumed.request_seen(request) for request in batch] == [True, True, False]
+    resumed.close("shutdown")
+    # The cut-off record was dropped, so the file stays readable by Scrapy's own filter.
+    scrapys = RFPDupeFilter(str(tmp_path))
+    assert all(scrapys.request_seen(request) for request in batch)
+    assert not scrapys.request_seen(Request("http://mirror.test/never-seen"))
+    scrapys.close("shutdown")
