@@ -135,7 +135,9 @@ def cpu_bound(answers: Path, work: Path, small: int, large: int, repeats: int) -
             runs += [base, *big]
             cpu_large = statistics.median(run["cpu_s"] for run in big)
             summary[name] = {
-                "cpu_ms_per_article": round(1000 * (cpu_large - base["cpu_s"]) / (large - small), 3),
+                "cpu_ms_per_article": round(
+                    1000 * (cpu_large - base["cpu_s"]) / (large - small), 3
+                ),
                 "startup_cpu_s": round(
                     base["cpu_s"] - small * (cpu_large - base["cpu_s"]) / (large - small), 2
                 ),
@@ -183,12 +185,18 @@ def sweep(answers: Path, work: Path, articles: int, loop_budget_s: float) -> dic
                 )
 
     def rate(latency: int, name: str) -> float:
-        return next(r["articles_per_s"] for r in rows if r["latency_ms"] == latency and r["name"] == name)
+        return next(
+            r["articles_per_s"] for r in rows if r["latency_ms"] == latency and r["name"] == name
+        )
 
     ratios = {
         str(latency): {
-            "ours / scrapy fetch-only": round(rate(latency, "ours") / rate(latency, "scrapy fetch-only"), 3),
-            "ours / requests loop": round(rate(latency, "ours") / rate(latency, "requests loop"), 2),
+            "ours / scrapy fetch-only": round(
+                rate(latency, "ours") / rate(latency, "scrapy fetch-only"), 3
+            ),
+            "ours / requests loop": round(
+                rate(latency, "ours") / rate(latency, "requests loop"), 2
+            ),
             "ours / aiohttp fetch-only": round(
                 rate(latency, "ours") / rate(latency, "aiohttp fetch-only"), 3
             ),
@@ -199,7 +207,13 @@ def sweep(answers: Path, work: Path, articles: int, loop_budget_s: float) -> dic
 
 
 def run(
-    articles: int, *, small: int, repeats: int, sweep_articles: int, loop_budget_s: float, seed: int = 5
+    articles: int,
+    *,
+    small: int,
+    repeats: int,
+    sweep_articles: int,
+    loop_budget_s: float,
+    seed: int = 5,
 ) -> dict[str, Any]:
     with scratch_dir("finews-bench-crawl-") as work:
         answers = work / "answers.pickle"

@@ -12,15 +12,33 @@ from finews_crawler.bench import crawl, extraction, memory, profile, report, sto
 from finews_crawler.bench.mongo import running_mongo
 
 PARTS = ("crawl", "extraction", "storage", "memory", "profile")
-# Full run sizes from the issue; --quick keeps every comparison but shrinks the work.
+# Full run sizes; --quick keeps every comparison and table but shrinks the work.
 FULL = {
-    "crawl": 5_000,
+    "crawl": {
+        "articles": 5_000,
+        "small": 500,
+        "repeats": 3,
+        "sweep_articles": 2_000,
+        "loop_budget_s": 8.0,
+    },
     "extraction": 1_000,
-    "storage": 20_000,
-    "memory": (1_000, 20_000, 100_000),
+    "storage": 10_000,
+    "memory": (1_000, 10_000, 100_000),
     "profile": 5_000,
 }
-QUICK = {"crawl": 600, "extraction": 200, "storage": 3_000, "memory": (1_000, 5_000), "profile": 0}
+QUICK = {
+    "crawl": {
+        "articles": 1_000,
+        "small": 200,
+        "repeats": 1,
+        "sweep_articles": 300,
+        "loop_budget_s": 2.0,
+    },
+    "extraction": 200,
+    "storage": 2_000,
+    "memory": (1_000, 4_000),
+    "profile": 1_000,
+}
 
 
 def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
@@ -37,7 +55,7 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
         print(f"[bench] {part} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         if part == "crawl":
-            results[part] = crawl.run(sizes["crawl"])
+            results[part] = crawl.run(**sizes["crawl"])
         elif part == "extraction":
             results[part] = extraction.run(sizes["extraction"])
         elif part == "storage":
@@ -55,7 +73,7 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="finews bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller work, under 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller work, under 3 minutes")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
     parser.add_argument("--out", default="bench/results", help="where results are written")
     args = parser.parse_args(argv)
