@@ -1,7 +1,7 @@
 # finews-crawler: everything a newcomer needs is one of these targets.
 #   make demo    virtualenv + install + mock site + crawl 200 articles + show 3
 #   make test    virtualenv + install + the whole test suite (starts its own servers)
-#   make bench   benchmarks against peers, side by side (QUICK=1: under 2 minutes)
+#   make bench   benchmarks against peers, side by side (QUICK=1: under 3 minutes)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -25,7 +25,7 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# make bench (full run, about 20 minutes) | make bench QUICK=1 (under 2 minutes)
+# make bench (full run, about 20 minutes) | make bench QUICK=1 (under 3 minutes)
 bench: venv
 	$(BIN)/finews bench $(if $(QUICK),--quick,)
 

@@ -24,13 +24,12 @@ import os
 import pickle
 import statistics
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from finews_crawler.bench import static_site
 from finews_crawler.bench.measure import run_measured, scratch_dir
-from finews_crawler.bench.peers import PAGE
+from finews_crawler.bench.peers import PAGE, api_url, feed_url
 from finews_crawler.mocksite.process import running_mock_site
 from finews_crawler.settings import CONCURRENT_REQUESTS_PER_DOMAIN
 
@@ -80,16 +79,17 @@ def commands(name: str, base: str, articles: int, work: Path) -> list[str]:
     raise ValueError(name)
 
 
-def record_answers(articles: int, seed: int, path: Path, work: Path) -> int:
-    """Every answer the crawls ask for, rendered once by the mock site and pickled."""
+def record_answers(articles: int, seed: int, path: Path) -> int:
+    """Every answer the crawls ask for (robots.txt, the feed pages, each article's text API),
+    rendered once by the mock site and pickled."""
     with running_mock_site(articles, seed) as site:
-        for name in ("scrapy fetch-only", "aiohttp fetch-only"):
-            measure = run_measured(commands(name, site.base_url, articles, work), timeout=600)
-            if measure.returncode != 0:
-                raise RuntimeError(f"recording crawl {name} failed: {measure.stderr_tail}")
-        with urllib.request.urlopen(f"{site.base_url}/_log", timeout=30) as answer:
-            targets = json.loads(answer.read())["requests"]
-        answers = static_site.record(site.base_url, targets)
+        pages = [feed_url("", page) for page in range(1, math.ceil(articles / PAGE) + 1)]
+        answers = static_site.record(site.base_url, ["/robots.txt", *pages])
+        codes = []
+        for page in pages:
+            body = answers[page].split(b"\r\n\r\n", 1)[1]
+            codes += [record["infoCode"] for record in json.loads(body)["records"]]
+        answers.update(static_site.record(site.base_url, [api_url("", c) for c in codes]))
     path.write_bytes(pickle.dumps(answers))
     return len(answers)
 
@@ -217,7 +217,7 @@ def run(
 ) -> dict[str, Any]:
     with scratch_dir("finews-bench-crawl-") as work:
         answers = work / "answers.pickle"
-        count = record_answers(max(articles, sweep_articles), seed, answers, work)
+        count = record_answers(max(articles, sweep_articles), seed, answers)
         print(f"  recorded {count} answers", file=sys.stderr)
         bound = cpu_bound(answers, work, small, articles, repeats)
         curve = sweep(answers, work, sweep_articles, loop_budget_s)

@@ -63,7 +63,7 @@ def run(articles: int, out_dir: Path, seed: int = 37) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     with scratch_dir("finews-bench-profile-") as work:
         answers = work / "answers.pickle"
-        record_answers(articles, seed, answers, work)
+        record_answers(articles, seed, answers)
         session = work / "crawl.pyisession"
         with static_site.running_static_site(answers, 0) as site:
             crawl = commands("ours", site.base_url, articles, work)

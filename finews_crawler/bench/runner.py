@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.bench import crawl, extraction, memory, profile, report, storage
+from finews_crawler.bench import crawl, extraction, memory, profile, report, storage, tables
 from finews_crawler.bench.mongo import running_mongo
 
 PARTS = ("crawl", "extraction", "storage", "memory", "profile")
@@ -22,7 +22,7 @@ FULL = {
         "loop_budget_s": 8.0,
     },
     "extraction": 1_000,
-    "storage": 10_000,
+    "storage": {"count": 10_000, "mongo_count": 5_000, "repeats": 3},
     "memory": (1_000, 10_000, 100_000),
     "profile": 5_000,
 }
@@ -31,13 +31,13 @@ QUICK = {
         "articles": 1_000,
         "small": 200,
         "repeats": 1,
-        "sweep_articles": 300,
-        "loop_budget_s": 2.0,
+        "sweep_articles": 200,
+        "loop_budget_s": 1.5,
     },
     "extraction": 200,
-    "storage": 2_000,
-    "memory": (1_000, 4_000),
-    "profile": 1_000,
+    "storage": {"count": 1_000, "mongo_count": 500, "repeats": 1},
+    "memory": (500, 2_000),
+    "profile": 500,
 }
 
 
@@ -60,7 +60,7 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
             results[part] = extraction.run(sizes["extraction"])
         elif part == "storage":
             with running_mongo() as mongo_uri:
-                results[part] = storage.run(sizes["storage"], mongo_uri=mongo_uri)
+                results[part] = storage.run(**sizes["storage"], mongo_uri=mongo_uri)
         elif part == "memory":
             results[part] = memory.run(sizes["memory"])
         elif part == "profile":
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(tuple(args.only or PARTS), args.quick, Path(args.out))
     json_path, chart_path = report.write(results, Path(args.out))
-    print(report.table(results))
+    print(tables.markdown(results))
     print(f"\nresults: {json_path}" + (f"\nchart:   {chart_path}" if chart_path else ""))
     return 0
 
