@@ -168,7 +168,7 @@ def cpu_bound(answers: Path, work: Path, small: int, large: int, repeats: int) -
 
 def loop_articles(articles: int, latency_ms: int, budget_s: float) -> int:
     """The sequential loop does fewer articles at high latency (its rate is steady)."""
-    return max(20, min(articles, int(budget_s * 1000 / max(latency_ms + 2, 1))))
+    return max(10, min(articles, int(budget_s * 1000 / max(latency_ms + 2, 1))))
 
 
 def sweep(answers: Path, work: Path, articles: int, loop_budget_s: float) -> dict:

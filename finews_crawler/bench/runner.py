@@ -28,16 +28,16 @@ FULL = {
 }
 QUICK = {
     "crawl": {
-        "articles": 1_000,
-        "small": 200,
+        "articles": 500,
+        "small": 100,
         "repeats": 1,
-        "sweep_articles": 200,
-        "loop_budget_s": 1.5,
+        "sweep_articles": 120,
+        "loop_budget_s": 1.0,
     },
-    "extraction": 200,
-    "storage": {"count": 1_000, "mongo_count": 500, "repeats": 1},
-    "memory": (500, 2_000),
-    "profile": 500,
+    "extraction": 60,
+    "storage": {"count": 1_000, "mongo_count": 300, "repeats": 1},
+    "memory": (400, 1_200),
+    "profile": 300,
 }
 
 

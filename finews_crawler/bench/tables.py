@@ -166,15 +166,24 @@ def memory(data: dict[str, Any]) -> list[str]:
 def profile(data: dict[str, Any], top: int = 12) -> list[str]:
     if not data.get("pipeline_stages"):
         return []
-    stages = [[s["function"], f"{100 * s['share']:.1f}%"] for s in data["pipeline_stages"]]
-    selves = [[s["function"], f"{100 * s['share']:.1f}%"] for s in data["ours_self"][:top]]
+
+    def row(entry: dict) -> list[str]:
+        return [
+            f"`{entry['function']}`",
+            f"{100 * entry['share']:.1f}%",
+            f"{entry.get('cpu_ms_per_article', 0):.3f}",
+        ]
+
+    stages = [row(s) for s in data["pipeline_stages"]]
+    selves = [row(s) for s in data["ours_self"][:top]]
     return [
         f"### Profile of the CPU-bound crawl ({data['articles']:,} articles, pyinstrument, "
-        f"{data['duration_s']} s; share of the crawl process)",
+        f"{data['duration_s']} s sampled, {data.get('cpu_s', 0)} s CPU; share of the samples, "
+        "and that share of the process's CPU per article)",
         "",
-        *_table(["pipeline stage (total)", "share"], stages),
+        *_table(["pipeline stage (total)", "share", "≈ CPU ms / article"], stages),
         "",
-        *_table(["our function (own time)", "share"], selves),
+        *_table(["our function (own time)", "share", "≈ CPU ms / article"], selves),
         "",
     ]
 
