@@ -25,7 +25,7 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# make bench (full run, about 20 minutes) | make bench QUICK=1 (under 3 minutes)
+# make bench (full run, about 17 minutes) | make bench QUICK=1 (under 3 minutes)
 bench: venv
 	$(BIN)/finews bench $(if $(QUICK),--quick,)
 
