@@ -3,7 +3,7 @@
 #   make test    virtualenv + install + system packages + the whole test suite (starts its
 #                own servers)
 #   make system-deps  Debian packages the suite runs (redis-server, jekyll), when missing
-#   make bench   benchmarks against peers, side by side (QUICK=1: under 2 minutes)
+#   make bench   benchmarks against peers, side by side (QUICK=1: under 3 minutes)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -50,7 +50,7 @@ test: venv system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# make bench (full run, about 20 minutes) | make bench QUICK=1 (under 2 minutes)
+# make bench (full run, about 17 minutes) | make bench QUICK=1 (under 3 minutes)
 bench: venv
 	$(BIN)/finews bench $(if $(QUICK),--quick,)
 

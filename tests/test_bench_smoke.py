@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+from finews_crawler.bench.runner import QUICK
+
 
 def test_quick_bench_writes_valid_json(tmp_path) -> None:
     done = subprocess.run(
@@ -32,7 +34,8 @@ def test_quick_bench_writes_valid_json(tmp_path) -> None:
     results = json.loads(result_file.read_text())
     assert results["quick"] is True
     assert {"extraction", "storage", "checks", "machine"} <= set(results)
-    assert results["extraction"]["mock"]["rows"]["ours"]["articles"] == 200
+    assert results["extraction"]["mock"]["rows"]["ours"]["articles"] == QUICK["extraction"]
     assert results["storage"]["rows"][0]["store"] == "sqlite"
     assert all({"check", "value", "target", "met"} <= set(c) for c in results["checks"])
-    assert "storage sqlite: ours / raw" in done.stdout
+    assert {row["path"] for row in results["storage"]["rows"]} == {"insert", "unchanged", "updated"}
+    assert "storage sqlite updated: ours / raw" in done.stdout

@@ -33,13 +33,24 @@ def _peak_rss_kb(pid: int) -> int | None:
     return None
 
 
-def run_measured(command: list[str], *, timeout: float, env: dict | None = None) -> ProcessMeasure:
-    """Run a command to completion; CPU from rusage of children, peak RSS polled from /proc."""
+def run_measured(
+    command: list[str],
+    *,
+    timeout: float,
+    env: dict | None = None,
+    cpus: set[int] | None = None,
+) -> ProcessMeasure:
+    """Run a command to completion; CPU from rusage of children, peak RSS polled from /proc.
+    `cpus`: the cores it may run on (sched_setaffinity), e.g. all but the test server's."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
         process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, **(env or {})},
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
         peak_kb = 0
         deadline = started + timeout

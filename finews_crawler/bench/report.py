@@ -1,4 +1,4 @@
-"""Bench results: the JSON file, a printed table, and a chart of ratios against targets."""
+"""Bench results: the JSON file, Markdown tables, and a chart of ratios against targets."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from finews_crawler.bench import tables
 
 
 def machine() -> dict[str, Any]:
@@ -54,17 +56,22 @@ def ratio_checks(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         ours = data["rows"]["ours"]
         for metric in ("body_f1", "title_exact", "date_exact", "stock_precision", "stock_recall"):
-            add(f"extraction {dataset}: {metric}", ours[metric], extraction["targets"][metric])
+            value = ours[metric] if ours[metric] is not None else 0.0
+            add(f"extraction {dataset}: {metric}", value, extraction["targets"][metric])
         add(
             f"extraction {dataset}: speed vs trafilatura",
             data["speed_ratio_vs_trafilatura"],
             extraction["targets"]["speed_ratio_vs_trafilatura"],
         )
     storage = results.get("storage")
-    if storage:
+    if storage:  # SQLite only: MongoDB is measured on an emulator (see the storage table)
         for row in storage["rows"]:
-            if "without indexes" not in row["store"]:
-                add(f"storage {row['store']}: ours / raw", row["ratio"], storage["target_ratio"])
+            if row["store"] == "sqlite":
+                add(
+                    f"storage sqlite {row['path']}: ours / raw",
+                    row["ratio"],
+                    storage["target_ratio"],
+                )
     memory = results.get("memory")
     if memory:
         largest = memory["rows"][-1]["articles"]
@@ -78,19 +85,9 @@ def ratio_checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     return checks
 
 
-def table(results: dict[str, Any]) -> str:
-    lines = [f"{'check':58} {'measured':>10} {'target':>10}  met"]
-    for check in results["checks"]:
-        sign = ">=" if check["higher_is_better"] else "<="
-        lines.append(
-            f"{check['check']:58} {check['value']:>10.3f} {sign + str(check['target']):>10}  "
-            f"{'yes' if check['met'] else 'NO'}"
-        )
-    return "\n".join(lines)
-
-
 def chart(results: dict[str, Any], path: Path) -> Path | None:
-    """Each check's measured value divided by its target (1.0 = just met), as a bar chart."""
+    """Each check's measured value divided by its target (1.0 = just met), as a bar chart,
+    and beside it the latency sweep: articles/s of each crawler against latency."""
     try:
         import matplotlib
 
@@ -106,7 +103,14 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
         else (c["target"] / max(c["value"], 1e-9))
         for c in checks
     ]
-    figure, axis = plt.subplots(figsize=(10, 0.38 * len(names) + 1.2))
+    sweep = results.get("crawl", {}).get("sweep")
+    height = 0.38 * len(names) + 1.2
+    if sweep:
+        figure, (axis, curve) = plt.subplots(
+            1, 2, figsize=(16, max(height, 4.5)), gridspec_kw={"width_ratios": [3, 2]}
+        )
+    else:
+        figure, axis = plt.subplots(figsize=(10, height))
     colors = ["#2a9d8f" if c["met"] else "#e76f51" for c in checks]
     axis.barh(range(len(names)), scores, color=colors)
     axis.axvline(1.0, color="black", linewidth=1)
@@ -114,6 +118,25 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     axis.invert_yaxis()
     axis.set_xlabel("measured / target (>= 1 meets the target)")
     axis.set_title(f"finews-crawler benchmarks, {results['started_at'][:16]} UTC")
+    if sweep:
+        latencies = sorted({r["latency_ms"] for r in sweep["rows"]})
+        for name in dict.fromkeys(r["name"] for r in sweep["rows"]):
+            rates = [
+                next(
+                    r["articles_per_s"]
+                    for r in sweep["rows"]
+                    if r["name"] == name and r["latency_ms"] == ms
+                )
+                for ms in latencies
+            ]
+            curve.plot(range(len(latencies)), rates, marker="o", label=name)
+        curve.set_xticks(range(len(latencies)), [f"{ms} ms" for ms in latencies])
+        curve.set_yscale("log")
+        curve.set_xlabel("latency the site adds to every answer")
+        curve.set_ylabel("articles/s")
+        curve.set_title("crawl throughput against latency")
+        curve.legend(fontsize=8)
+        curve.grid(True, which="both", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -125,6 +148,7 @@ def write(results: dict[str, Any], out_dir: Path) -> tuple[Path, Path | None]:
     stamp = datetime.fromisoformat(results["started_at"]).strftime("%Y%m%dT%H%M%SZ")
     json_path = out_dir / f"{stamp}.json"
     json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    json_path.with_suffix(".md").write_text(tables.markdown(results))
     return json_path, chart(results, out_dir / f"{stamp}.png")
 
 

@@ -8,19 +8,37 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.bench import crawl, extraction, memory, profile, report, storage
+from finews_crawler.bench import crawl, extraction, memory, profile, report, storage, tables
 from finews_crawler.bench.mongo import running_mongo
 
 PARTS = ("crawl", "extraction", "storage", "memory", "profile")
-# Full run sizes from the issue; --quick keeps every comparison but shrinks the work.
+# Full run sizes; --quick keeps every comparison and table but shrinks the work.
 FULL = {
-    "crawl": 5_000,
+    "crawl": {
+        "articles": 5_000,
+        "small": 500,
+        "repeats": 3,
+        "sweep_articles": 2_000,
+        "loop_budget_s": 8.0,
+    },
     "extraction": 1_000,
-    "storage": 20_000,
-    "memory": (1_000, 20_000, 100_000),
+    "storage": {"count": 10_000, "mongo_count": 5_000, "repeats": 3},
+    "memory": (1_000, 10_000, 100_000),
     "profile": 5_000,
 }
-QUICK = {"crawl": 600, "extraction": 200, "storage": 3_000, "memory": (1_000, 5_000), "profile": 0}
+QUICK = {
+    "crawl": {
+        "articles": 500,
+        "small": 100,
+        "repeats": 1,
+        "sweep_articles": 120,
+        "loop_budget_s": 1.0,
+    },
+    "extraction": 60,
+    "storage": {"count": 1_000, "mongo_count": 300, "repeats": 1},
+    "memory": (400, 1_200),
+    "profile": 300,
+}
 
 
 def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
@@ -37,12 +55,12 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
         print(f"[bench] {part} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         if part == "crawl":
-            results[part] = crawl.run(sizes["crawl"])
+            results[part] = crawl.run(**sizes["crawl"])
         elif part == "extraction":
             results[part] = extraction.run(sizes["extraction"])
         elif part == "storage":
             with running_mongo() as mongo_uri:
-                results[part] = storage.run(sizes["storage"], mongo_uri=mongo_uri)
+                results[part] = storage.run(**sizes["storage"], mongo_uri=mongo_uri)
         elif part == "memory":
             results[part] = memory.run(sizes["memory"])
         elif part == "profile":
@@ -55,13 +73,13 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="finews bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller work, under 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller work, under 3 minutes")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
     parser.add_argument("--out", default="bench/results", help="where results are written")
     args = parser.parse_args(argv)
     results = run(tuple(args.only or PARTS), args.quick, Path(args.out))
     json_path, chart_path = report.write(results, Path(args.out))
-    print(report.table(results))
+    print(tables.markdown(results))
     print(f"\nresults: {json_path}" + (f"\nchart:   {chart_path}" if chart_path else ""))
     return 0
 
