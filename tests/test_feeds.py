@@ -174,14 +174,18 @@ def test_incremental_max_pages_since_and_refresh(start_mock_site, tmp_path):
 
 
 def test_a_failing_feed_page_is_recorded_and_fails_the_crawl(start_mock_site, tmp_path):
+    """A page-number feed goes on after a failed page, up to FINEWS_FEED_MAX_FAILED_PAGES (3)
+    failures in a row; each failed page has its record; the feed is unfinished."""
     site = start_mock_site(articles=10)
     store = tmp_path / "bad.sqlite3"
     result = run_crawl(store, "emnews", site.base_url + "/gone", "-s", "RETRY_TIMES=0")
     assert result.returncode == 1
+    assert "unfinished feeds 1" in result.stderr
     with open_store(f"sqlite:///{store}") as opened:
         failures = list(opened.iter_failures())
-    assert [failure["reason"] for failure in failures] == ["HTTP 404"]
-    assert "/gone/web/webapi?type=102" in failures[0]["url"]
+    assert [failure["reason"] for failure in failures] == ["HTTP 404"] * 3
+    assert sorted(failure["url"].rsplit("page=", 1)[1] for failure in failures) == ["1", "2", "3"]
+    assert all("/gone/web/webapi?type=102" in failure["url"] for failure in failures)
 
 
 def test_a_feed_page_fetched_again_keeps_paging(start_mock_site, tmp_path):
