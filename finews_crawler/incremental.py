@@ -58,7 +58,6 @@ from finews_crawler.storage import Store
 logger = logging.getLogger("finews.incremental")
 
 
-
 async def call_store(store: Store, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """storage.offthread.call_store, imported late: importing it installs Twisted's default
     reactor, and spider modules are imported before Scrapy installs the asyncio one."""

@@ -198,3 +198,104 @@ def test_a_feed_page_fetched_again_keeps_paging(start_mock_site, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "retries 1" in result.stderr
     assert stored_ids(store) == {site.corpus.article_id(i) for i in range(60)}
+
+
+# ---- the pager's guarantees: nothing lost, paging bounded -----------------------------------
+
+
+def feed_page_ids(corpus: MockCorpus, page: int, count: int) -> set[str]:
+    """The ids the rolling feed (type=102) lists on `page` (the mock's own paging rule)."""
+    top = corpus.count - 1 - (page - 1) * count
+    return {corpus.article_id(i) for i in range(top, max(top - count, -1), -1)}
+
+
+def failure_records(store: Path) -> list[dict[str, Any]]:
+    with open_store(f"sqlite:///{store}") as opened:
+        return list(opened.iter_failures())
+
+
+def test_a_feed_page_failing_every_attempt_is_caught_up_once_healed(start_mock_site, tmp_path):
+    """Issue 11, row 1 (smaller): page 5 answers 500 on every attempt. The run records it,
+    pages on past it and exits non-zero; once the host is healed the next plain run pages
+    through the gap, stores every article exactly once and clears the record."""
+    articles, count = 600, 50
+    rule = ("--fault-rule", r"type=102.*page=5$=http500")
+    site = start_mock_site(articles=articles, extra_args=rule)
+    store = tmp_path / "healed.sqlite3"
+    first = run_crawl(store, "emnews", site.base_url, "-a", f"count={count}")
+    assert first.returncode == 1, first.stderr[-2000:]
+    assert "unfinished feeds 1" in first.stderr
+    truth = {site.corpus.article_id(i) for i in range(articles)}
+    page_5 = feed_page_ids(site.corpus, 5, count)
+    assert stored_ids(store) == truth - page_5  # every other page was read
+    (record,) = failure_records(store)
+    assert record["reason"] == "HTTP 500" and record["url"].endswith("&page=5")
+    site.stop()
+
+    healed = start_mock_site(articles=articles)
+    for _ in range(2):  # at most two more plain runs
+        again = run_crawl(store, "emnews", healed.base_url, "-a", f"count={count}")
+        if again.returncode == 0:
+            break
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "unfinished" not in again.stderr
+    with open_store(f"sqlite:///{store}") as opened:
+        assert opened.count_articles() == articles
+    assert stored_ids(store) == truth and failure_records(store) == []
+    fetched = text_api_counts(healed.get_json("/_log"))
+    assert set(fetched) == page_5 and set(fetched.values()) == {1}  # only the gap, once each
+
+
+def test_a_host_ignoring_the_paging_parameter_stops_with_a_record(start_mock_site, tmp_path):
+    """Issue 11, row 6: every page answers page 1. A backfill (since) and a refresh run each
+    stop at page 2 with a WARNING and a failure record, instead of paging for ever."""
+    site = start_mock_site(articles=120, extra_args=("--fault-rule", "type=102=ignore-paging"))
+    for name, extra in (("since", "since=2000-01-01"), ("refresh", "refresh=1")):
+        store = tmp_path / f"{name}.sqlite3"
+        before = site.get_json("/_log")["requests"]
+        result = run_crawl(store, "emnews", site.base_url, "-a", "count=50", "-a", extra)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "repeats the previous page's entries" in result.stderr  # the WARNING line
+        (record,) = failure_records(store)
+        assert record["url"].endswith("&page=2") and "repeats" in record["reason"]
+        after = site.get_json("/_log")["requests"]
+        pages = sorted(
+            path.rsplit("page=", 1)[1]
+            for path, n in after.items()
+            if "type=102" in path and n > before.get(path, 0)
+        )
+        assert pages == ["1", "2"]
+        assert stored_ids(store) == feed_page_ids(site.corpus, 1, 50)
+
+
+def test_feed_entries_that_are_not_objects_are_recorded(start_mock_site, tmp_path):
+    """A string, a null and a list among page 1's entries: one failure record each (feed URL
+    and index), the other entries stored, the feed unfinished until the page is clean."""
+    corpus = MockCorpus(7, 30)
+    query = "type=102&count=10&newsid=1&page=1"
+    records = [render.feed_102_record(corpus.article(i), "http://x") for i in range(29, 19, -1)]
+    records[3:3] = ["not an entry", None, [1, 2]]
+    case = tmp_path / "cases" / "feed-bad-entries"
+    case.mkdir(parents=True)
+    (case / "meta.json").write_text(
+        json.dumps({"url": f"http://x/web/webapi?{query}", "content_type": "application/json"})
+    )
+    (case / "input.json").write_text(json.dumps({"records": records}), encoding="utf-8")
+    site = start_mock_site(articles=30, extra_args=("--serve-cases", str(case.parent)))
+    store = tmp_path / "entries.sqlite3"
+    result = run_crawl(store, "emnews", site.base_url, "-a", "count=10")
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "unfinished feeds 1" in result.stderr
+    found = {record["url"].rsplit("#", 1)[1]: record for record in failure_records(store)}
+    assert set(found) == {"entry-3", "entry-4", "entry-5"}
+    assert "is str, not an object" in found["entry-3"]["reason"]
+    assert "is NoneType, not an object" in found["entry-4"]["reason"]
+    assert "is list, not an object" in found["entry-5"]["reason"]
+    assert all(query in record["url"] for record in found.values())
+    assert stored_ids(store) == {corpus.article_id(i) for i in range(30)}
+    site.stop()
+
+    clean = start_mock_site(articles=30)
+    result = run_crawl(store, "emnews", clean.base_url, "-a", "count=10")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert failure_records(store) == []  # the feed is complete: its records are resolved

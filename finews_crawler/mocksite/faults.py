@@ -10,6 +10,8 @@ can compute the plan itself (`FaultPlan.fault_for`). A transient fault spoils th
 attempts of its URL (`attempts`, default 1) and then the URL behaves; a permanent one spoils
 every attempt; rules win over rates. Failure kinds make the attempt fail; variant kinds serve
 the same content in a hostile but valid form that a crawler must digest (slow, GBK, 10 MB).
+Rule-only kinds: `ignore-paging` answers a feed page as if no paging parameter were given
+(`--fault-rule 'type=102=ignore-paging'`: every page is page 1, a host ignoring `page=`).
 Without --faults/--fault-rule no middleware is installed: the normal path stays fast.
 """
 
@@ -54,6 +56,9 @@ VARIANT_KINDS = (
     "mislabelled",  # JSON labelled text/html, HTML labelled text/plain
 )
 ALL_KINDS = FAILURE_KINDS + VARIANT_KINDS
+# Kinds only a --fault-rule can ask for (never picked by rates).
+RULE_KINDS = ("ignore-paging",)  # answer as if no paging parameter were given (page 1 again)
+PAGING_PARAMS = ("page", "sortEnd", "last_time")
 HOP_PARAM = "_hop"
 HUGE_BYTES = 10 * 1024 * 1024
 # Never faulted by rates (rules may still name them): helpers, robots.txt, scripts.
@@ -118,9 +123,9 @@ def strip_hop(url_path: str) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def _check_kind(kind: str) -> str:
-    if kind not in ALL_KINDS:
-        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(ALL_KINDS)})")
+def _check_kind(kind: str, known: tuple[str, ...] = ALL_KINDS) -> str:
+    if kind not in known:
+        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(known)})")
     return kind
 
 
@@ -147,7 +152,9 @@ def parse_faults(spec: str | None, seed: int = 0, rules: list[str] | None = None
         if not sep or not pattern:
             raise ValueError(f"--fault-rule wants REGEX=KIND[:K], got {rule!r}")
         kind, _, count = target.partition(":")
-        fault = Fault(_check_kind(kind.strip()), int(count) if count else None)
+        fault = Fault(
+            _check_kind(kind.strip(), ALL_KINDS + RULE_KINDS), int(count) if count else None
+        )
         plan.rules.append((re.compile(pattern), fault))
     return plan
 
@@ -204,6 +211,9 @@ async def apply(
     if kind == "timeout":
         await asyncio.sleep(plan.hold)
         return await _reset(request)
+    if kind == "ignore-paging":
+        query = [(k, v) for k, v in request.rel_url.query.items() if k not in PAGING_PARAMS]
+        return await handler(request.clone(rel_url=request.rel_url.with_query(query)))
     response = await handler(request)
     if not isinstance(response, web.Response) or response.body is None:
         return response
