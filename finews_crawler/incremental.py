@@ -176,10 +176,14 @@ class FeedPaging:
         stats: Any = None,
         record: Callable[..., Any] | None = None,
         feed_of_url: Callable[[str], str | None] | None = None,
+        shared: bool = False,
     ) -> None:
         if feed_of_url is None:
             from finews_crawler.sources.eastmoney import feed_of_url
         self.feed_of_url = feed_of_url
+        # Distributed mode: other workers read the other pages of the same feeds and confirm
+        # them at their own end, so a worker judges only the pages it read itself.
+        self.shared = shared
         self.store = store
         self.options = options
         self.limits = options.limits(settings)
@@ -353,20 +357,25 @@ class FeedPaging:
             logger.warning("cannot confirm feed pages at the end: %s: %s", type(exc).__name__, exc)
         unfinished = 0
         for feed, run in self.feeds.items():
-            why = await self._unfinished(feed, run)
+            local = self._local_reasons(feed, run)
+            whole = await self._coverage_reasons(feed, run)
+            # Distributed: other workers confirm the pages they read at their own end, so a
+            # worker's verdict is about its own pages; the feed's records are cleared only
+            # when the whole feed is complete.
+            why = "; ".join(local if self.shared else [*local, *whole])
             if why:
                 unfinished += 1
                 logger.warning(
                     "%s: unfinished (%s); the next run pages through what is missing", feed, why
                 )
-            else:
+            elif not whole:
                 await self._clear_records(feed)
         if self.stats is not None:
             self.stats.set_value(UNFINISHED_KEY, unfinished)
         return unfinished
 
-    async def _unfinished(self, feed: str, run: FeedRun) -> str:
-        """Why the feed is not complete down to its floor, or '' when it is."""
+    def _local_reasons(self, feed: str, run: FeedRun) -> list[str]:
+        """What this process left undone: records, unconfirmed pages, paging cut short."""
         reasons = []
         if run.problems:
             reasons.append(f"{run.problems} failure record(s) about its pages")
@@ -375,22 +384,23 @@ class FeedPaging:
             reasons.append(f"{pending} page(s) with articles not in the store")
         if run.stop is not None and run.stop not in REACHED:
             reasons.append(f"paging stopped: {run.stop}")
+        return reasons
+
+    async def _coverage_reasons(self, feed: str, run: FeedRun) -> list[str]:
+        """Why the store is not complete from the newest entry seen down to the floor."""
         try:
             coverage = await self.coverage(feed)
         except Exception as exc:
-            return "; ".join([*reasons, f"store unreadable: {type(exc).__name__}"])
+            return [f"store unreadable: {type(exc).__name__}"]
         target = self.limits.target(coverage)
         top = run.top if run.top is not None else run.newest
         if target is None:
-            reasons.append("not yet paged to the end of the feed or its maximum depth")
-        elif top is not None:
-            gaps = coverage.gaps(target, top)
-            if gaps:
-                lo, hi = gaps[-1]
-                reasons.append(
-                    f"{len(gaps)} uncovered range(s), the newest from {show(lo)} to {show(hi)}"
-                )
-        return "; ".join(reasons)
+            return ["not yet paged to the end of the feed or its maximum depth"]
+        gaps = coverage.gaps(target, top) if top is not None else []
+        if gaps:
+            lo, hi = gaps[-1]
+            return [f"{len(gaps)} uncovered range(s), the newest from {show(lo)} to {show(hi)}"]
+        return []
 
     async def _clear_records(self, feed: str) -> None:
         """A complete feed: the failure records of its pages are resolved."""

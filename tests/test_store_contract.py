@@ -381,6 +381,28 @@ def test_spool_keeps_writes_while_the_store_is_down(mongo_store_uri: str, tmp_pa
     down.close()
 
 
+def test_spool_keeps_feed_paging_state_while_the_store_is_down(
+    mongo_store_uri: str, tmp_path: Path
+) -> None:
+    """Coverage and floor writes during an outage are spooled and replayed, still additive."""
+    down = MongoStore(
+        f"mongodb://127.0.0.1:{free_port()}/x?directConnection=true&serverSelectionTimeoutMS=300",
+        require_server=False,
+    )
+    spool = Spool(tmp_path / "spool.jsonl")
+    spooling = SpoolingStore(down, spool, tries=1, retry_seconds=1, outage_seconds=60)
+    spooling.add_feed_coverage("emnews", [(10, 20)])
+    spooling.lower_feed_floor("emnews", 5)
+    assert spool.pending() == 2
+    with MongoStore(mongo_store_uri) as live:
+        live.add_feed_coverage("emnews", [(20, 30)])  # another worker meanwhile
+        live.lower_feed_floor("emnews", 7)
+        assert spool.drain(live).entries == 2
+        floor, intervals = live.get_feed_coverage("emnews")
+        assert floor == 5 and merge_intervals(intervals) == [(10, 30)]
+    down.close()
+
+
 def test_sqlite_opened_by_many_processes_at_once(tmp_path: Path) -> None:
     """Workers starting together open the same new file at the same moment: none may fail."""
     import subprocess

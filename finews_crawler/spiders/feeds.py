@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response
-from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from finews_crawler.distributed import is_distributed
 from finews_crawler.incremental import FeedPaging, PagingOptions
 from finews_crawler.items import RawPage
 from finews_crawler.paging import Carry, FeedListing
@@ -85,6 +85,7 @@ class FeedSpider(FinewsSpider):
                 settings=self.settings,
                 stats=self.crawler.stats,
                 record=self._record,
+                shared=is_distributed(self.settings),
             )
             # The run report waits for the feeds' verdict before it counts (extensions.py).
             hooks = getattr(self.crawler, "finews_before_report", None)
@@ -197,10 +198,9 @@ class FeedSpider(FinewsSpider):
         _, why = self._listing(raw)
         yield from self._page_failed(raw, why or StageFailure("fetch", error))
 
-    def closed(self, reason: str) -> Any:
+    async def closed(self, reason: str) -> None:
         if self._paging is not None:
-            return deferred_from_coro(self._paging.finish(reason))
-        return None
+            await self._paging.finish(reason)
 
 
 class EmNewsSpider(FeedSpider):
