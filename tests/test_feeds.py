@@ -22,6 +22,7 @@ from finews_crawler.mocksite.corpus import MockCorpus
 from finews_crawler.sources import Page, adapter_for
 from finews_crawler.storage import open_store
 from tests.crawl_helpers import crawl_command as store_crawl_command
+from tests.crawl_helpers import finews_command
 
 CRAWL_TIMEOUT = 180
 TEXT_API = "/NewsData/GetNewsText.do?id="
@@ -299,3 +300,29 @@ def test_feed_entries_that_are_not_objects_are_recorded(start_mock_site, tmp_pat
     result = run_crawl(store, "emnews", clean.base_url, "-a", "count=10")
     assert result.returncode == 0, result.stderr[-2000:]
     assert failure_records(store) == []  # the feed is complete: its records are resolved
+
+
+def test_retry_failures_crawls_the_feed_of_a_feed_page_record(start_mock_site, tmp_path):
+    """`finews retry-failures` on a feed page's record crawls that feed again: it pages to
+    the gap, stores what the page listed, and the record is cleared (the feed is complete)."""
+    articles, count = 200, 20
+    rule = ("--fault-rule", r"type=102.*page=3$=http503")
+    site = start_mock_site(articles=articles, extra_args=rule)
+    store = tmp_path / "retry.sqlite3"
+    first = run_crawl(store, "emnews", site.base_url, "-a", f"count={count}", "-s", "RETRY_TIMES=0")
+    assert first.returncode == 1, first.stderr[-2000:]
+    assert [record["url"][-7:] for record in failure_records(store)] == ["&page=3"]
+    site.stop()
+
+    healed = start_mock_site(articles=articles)
+    hosts = ("FINEWS_FEED_BASE", "FINEWS_MARKET_FEED_BASE", "FINEWS_SHARE_BASE")
+    settings = [arg for name in hosts for arg in ("-s", f"{name}={healed.base_url}")]
+    command = finews_command(f"sqlite:///{store}", "retry-failures", *settings)
+    dry = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0 and dry.stdout.split() == ["emnews", "feeds=emnews"]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "0 failure record(s) left" in again.stderr
+    assert stored_ids(store) == {site.corpus.article_id(i) for i in range(articles)}
+    fetched = text_api_counts(healed.get_json("/_log"))
+    assert set(fetched) == feed_page_ids(site.corpus, 3, count)  # the gap only
