@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
 
 from finews_crawler.cron import parse_duration
@@ -72,6 +73,7 @@ DEFAULT_MAX_PAGES = 50
 DEFAULT_HARD_MAX_PAGES = 2000
 DEFAULT_CONFIRM_SECONDS = 1.0
 POLL_WAIT_SECONDS = 5.0  # a confirmation poll gives up early; the next one tries again
+DEFAULT_SETTLE_SECONDS = 30.0  # distributed: how long a worker waits for the others' batches
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -184,6 +186,11 @@ class FeedPaging:
         # Distributed mode: other workers read the other pages of the same feeds and confirm
         # them at their own end, so a worker judges only the pages it read itself.
         self.shared = shared
+        self.settle_seconds = (
+            settings.getfloat("FINEWS_FEED_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
+            if settings is not None
+            else DEFAULT_SETTLE_SECONDS
+        )
         self.store = store
         self.options = options
         self.limits = options.limits(settings)
@@ -353,6 +360,8 @@ class FeedPaging:
             self._loop.stop()
         try:
             await self.confirm()
+            if self.shared:
+                await self._await_other_workers()
         except Exception as exc:
             logger.warning("cannot confirm feed pages at the end: %s: %s", type(exc).__name__, exc)
         unfinished = 0
@@ -373,6 +382,16 @@ class FeedPaging:
         if self.stats is not None:
             self.stats.set_value(UNFINISHED_KEY, unfinished)
         return unfinished
+
+    async def _await_other_workers(self) -> None:
+        """Distributed: some of a page's articles may sit in another worker's unflushed batch
+        when this one ends (they end together); give them FINEWS_FEED_SETTLE_SECONDS."""
+        from twisted.internet import reactor
+
+        deadline = time.monotonic() + self.settle_seconds
+        while self.awaiting and time.monotonic() < deadline:
+            await maybe_deferred_to_future(task.deferLater(reactor, 0.5, lambda: None))
+            await self.confirm(wait_seconds=POLL_WAIT_SECONDS)
 
     def _local_reasons(self, feed: str, run: FeedRun) -> list[str]:
         """What this process left undone: records, unconfirmed pages, paging cut short."""
