@@ -274,8 +274,7 @@ class FeedPaging:
                 f"feed page {number} repeats the previous page's entries (the host ignores"
                 " the paging parameter, or the cursor did not move): paging stopped"
             )
-            logger.warning("%s: %s: %s", feed, url, reason)
-            self.problem(feed, url, reason)
+            self.problem(feed, url, reason)  # its WARNING line: "failed [feed] URL: reason"
         await self._settle(feed, plan, run)
         follow = [listing.entries[i] for i in [*plan.follow, *plan.refresh]]
         self.requested.update(str(f.context["article_id"]) for f in follow)
