@@ -19,7 +19,7 @@ from finews_crawler.incremental import parse_since
 from finews_crawler.middlewares import retry_after_seconds
 from finews_crawler.mocksite import render
 from finews_crawler.mocksite.corpus import MockCorpus
-from finews_crawler.sources import Page, adapter_for
+from finews_crawler.sources import ExtractionError, Page, adapter_for
 from finews_crawler.storage import open_store
 from tests.crawl_helpers import crawl_command as store_crawl_command
 from tests.crawl_helpers import finews_command
@@ -101,14 +101,33 @@ def test_feed_entries_carry_the_feed_fields():
 
 
 def test_a_page_that_is_not_a_feed_is_an_extraction_error():
-    from finews_crawler.sources import ExtractionError
-
     page = Page(url="http://feed.test/web/webapi?type=102", text='{"error": "busy"}')
     adapter = adapter_for(page.url)
     with pytest.raises(ExtractionError, match="no records/nodeList/record list"):
         adapter.navigate(page)
     with pytest.raises(ExtractionError, match="no records/nodeList/record list"):
         adapter.extract(page)
+
+
+def test_feed_entries_that_cannot_be_followed_are_named_with_their_index():
+    corpus = MockCorpus(7, 3)
+    good = render.feed_102_record(corpus.article(2), "http://x")
+    no_code = {**render.feed_102_record(corpus.article(1), "http://x"), "infoCode": "NW12"}
+    page = Page(
+        url="http://feed.test/web/webapi?type=102&count=100&page=1",
+        text=json.dumps({"records": [good, None, no_code, "x"]}),
+        context={"feed": "emnews", "feed_page": 1, "feed_carry": {"ids": []}},
+    )
+    listing = adapter_for(page.url).read_feed(page)
+    assert [entry.context["article_id"] for entry in listing.entries] == [corpus.article_id(2)]
+    assert "feed_page" not in listing.entries[0].context  # paging state stays on the page
+    assert [index for index, _ in listing.problems] == [1, 2, 3]
+    assert "is NoneType, not an object" in listing.problems[0][1]
+    assert "no valid infoCode" in listing.problems[1][1] and "'NW12'" in listing.problems[1][1]
+    cut = Page(url=page.url, text='{"records": [{"infoC', context=page.context)
+    with pytest.raises(ExtractionError) as cut_short:
+        adapter_for(page.url).read_feed(cut)
+    assert cut_short.value.retriable  # JSON cut short is fetched again before a record
 
 
 def test_since_and_retry_after_parsing():
