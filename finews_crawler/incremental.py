@@ -72,6 +72,7 @@ UNFINISHED_KEY = STATS_PREFIX + "unfinished_feeds"
 DEFAULT_MAX_PAGES = 50
 DEFAULT_HARD_MAX_PAGES = 2000
 DEFAULT_CONFIRM_SECONDS = 1.0
+DEFAULT_STORE_WAIT = 60.0  # seconds a paging read waits for an unreachable store
 POLL_WAIT_SECONDS = 5.0  # a confirmation poll gives up early; the next one tries again
 DEFAULT_SETTLE_SECONDS = 30.0  # distributed: how long a worker waits for the others' batches
 
@@ -186,6 +187,11 @@ class FeedPaging:
         # Distributed mode: other workers read the other pages of the same feeds and confirm
         # them at their own end, so a worker judges only the pages it read itself.
         self.shared = shared
+        self.store_wait = (
+            settings.getfloat("FINEWS_FEED_STORE_WAIT", DEFAULT_STORE_WAIT)
+            if settings is not None
+            else DEFAULT_STORE_WAIT
+        )
         self.settle_seconds = (
             settings.getfloat("FINEWS_FEED_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
             if settings is not None
@@ -226,8 +232,14 @@ class FeedPaging:
         self.run_of(feed).problems += 1
         self.record(url, reason, stage)
 
+    async def _call(self, call: Callable[..., Any], *args: Any, wait: float | None = None) -> Any:
+        """A store call off the reactor, waiting for an outage at most FINEWS_FEED_STORE_WAIT
+        seconds (then StoreUnavailable: the feed ends unfinished, with a record)."""
+        seconds = self.store_wait if wait is None else wait
+        return await call_store(self.store, call, *args, wait_seconds=seconds)
+
     async def coverage(self, feed: str) -> FeedCoverage:
-        floor, intervals = await call_store(self.store, self.store.get_feed_coverage, feed)
+        floor, intervals = await self._call(self.store.get_feed_coverage, feed)
         stored = FeedCoverage(floor, intervals)
         return stored.union(self.confirmed.get(feed, FeedCoverage()))
 
@@ -250,7 +262,7 @@ class FeedPaging:
             )
             for entry in listing.entries
         ]
-        known = await call_store(self.store, self.store.known_ids, [e.article_id for e in entries])
+        known = await self._call(self.store.known_ids, [e.article_id for e in entries])
         coverage = run.coverage = await self.coverage(feed)
         prev = Carry.from_context(carry)
         plan = plan_page(
@@ -293,7 +305,7 @@ class FeedPaging:
 
     async def _settle(self, feed: str, plan: PagePlan, run: FeedRun) -> None:
         if plan.floor is not None:
-            await call_store(self.store, self.store.lower_feed_floor, feed, plan.floor)
+            await self._call(self.store.lower_feed_floor, feed, plan.floor)
         if plan.interval is not None:
             if plan.confirm:
                 self.awaiting.append(Awaiting(feed, plan.interval, set(plan.confirm)))
@@ -309,7 +321,7 @@ class FeedPaging:
         logger.info("%s: paging stopped after %d page(s): %s", feed, run.pages, reason)
 
     async def _write(self, feed: str, intervals: list[tuple[int, int]]) -> None:
-        await call_store(self.store, self.store.add_feed_coverage, feed, intervals)
+        await self._call(self.store.add_feed_coverage, feed, intervals)
         mine = self.confirmed.setdefault(feed, FeedCoverage())
         for lo, hi in intervals:
             mine.add(lo, hi)
@@ -334,8 +346,7 @@ class FeedPaging:
             return
         waiting = list(self.awaiting)
         wanted = set().union(*(item.ids for item in waiting))
-        extra = {} if wait_seconds is None else {"wait_seconds": wait_seconds}
-        known = await call_store(self.store, self.store.known_ids, wanted, **extra)
+        known = await self._call(self.store.known_ids, wanted, wait=wait_seconds)
         done: dict[str, list[tuple[int, int]]] = {}
         for item in waiting:
             item.ids -= known
@@ -432,7 +443,7 @@ class FeedPaging:
             return self.store.clear_failures(urls) if urls else 0
 
         try:
-            cleared = await call_store(self.store, clear)
+            cleared = await self._call(clear)
         except Exception as exc:
             logger.warning("%s: failure records not cleared: %s", feed, type(exc).__name__)
             return

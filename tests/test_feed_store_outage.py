@@ -73,3 +73,44 @@ def test_mongodb_killed_during_a_feed_crawl_loses_nothing(
     codes = [doc["info_code"] for doc in db.articles.find({}, {"info_code": 1})]
     assert len(codes) == ARTICLES and set(codes) == truth
     assert db.failures.count_documents({}) == 0
+
+
+def test_a_store_that_stays_away_leaves_the_feed_unfinished_with_a_record(
+    start_mock_site: Callable[..., Any], mongo_server: LocalServer, tmp_path: Path
+) -> None:
+    """Rule 2: the pager's reads wait for the store (bounded, here 3 s), then the feed is
+    unfinished with a record and a non-zero exit; paging never ends silently. Once the store
+    is back, `finews replay` and one plain run complete the feed and clear the record."""
+    site = start_mock_site(articles=200, seed=14)
+    store_uri = with_database(mongo_server.uri, "feedaway")
+    env = crawl_env(FINEWS_SPOOL="1", FINEWS_SPOOL_DIR=str(tmp_path / "spool"))
+    mongo_server.kill()
+    away = subprocess.run(
+        [*feed_crawl(store_uri, site.base_url), "-s", "FINEWS_FEED_STORE_WAIT=3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+    )
+    assert away.returncode == 1, away.stderr[-3000:]
+    assert "unfinished feeds 1" in away.stderr
+    assert "paging stopped at page 1: StoreUnavailable" in away.stderr
+
+    mongo_server.start()
+    replayed = replay(store_uri, env)
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    db = database(store_uri)
+    (record,) = db.failures.find()
+    assert record["stage"] == "store" and "StoreUnavailable" in record["reason"]
+    again = subprocess.run(
+        feed_crawl(store_uri, site.base_url),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert db.articles.count_documents({}) == 200
+    assert db.failures.count_documents({}) == 0
