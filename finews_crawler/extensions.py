@@ -46,7 +46,17 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "failures": value("failures"),
         "spooled": value("articles/spooled"),  # store unreachable: kept in the local spool
         "replayed": value("articles/replayed"),  # spooled earlier, written to the store now
+        # feeds left with an uncovered range above their floor (finews_crawler/incremental.py)
+        "unfinished_feeds": int(stats.get("incremental/unfinished_feeds", 0)),
     }
+
+
+def run_failed(counts: dict[str, int], reason: str | None) -> bool:
+    """Whether the run must exit non-zero: a failure, an unfinished feed, an abnormal end."""
+    return bool(counts["failures"] or counts.get("unfinished_feeds")) or reason not in (
+        None,
+        "finished",
+    )
 
 
 def format_summary(counts: dict[str, int], elapsed: float) -> str:
@@ -56,7 +66,12 @@ def format_summary(counts: dict[str, int], elapsed: float) -> str:
         f"pages fetched {counts['pages']} (retries {counts['retries']}) | articles: "
         f"{counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged"
         f" ({counts['duplicates']} duplicates skipped) | failures {counts['failures']}"
-        f" | {elapsed:.1f}s ({rate:.1f} articles/s)"
+        + (
+            f" | unfinished feeds {counts['unfinished_feeds']}"
+            if counts.get("unfinished_feeds")
+            else ""
+        )
+        + f" | {elapsed:.1f}s ({rate:.1f} articles/s)"
     )
 
 
@@ -135,7 +150,13 @@ class RunReport:
             f"  failures {counts['failures']}",
         )
 
-    def spider_closed(self, spider, reason: str) -> None:
+    async def spider_closed(self, spider, reason: str) -> None:
+        # Components that settle counts at the end (the feed pager's verdict) go first.
+        for before_report in getattr(self.crawler, "finews_before_report", ()):
+            try:
+                await before_report(reason)
+            except Exception:
+                logger.exception("end-of-crawl accounting failed")
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.progress is not None:
@@ -156,7 +177,7 @@ class RunReport:
                 "finish_reason": reason,
                 "counts": counts,
                 "failures": run.failures[:100],
-                "exit_status": 1 if counts["failures"] or reason != "finished" else 0,
+                "exit_status": 1 if run_failed(counts, reason) else 0,
             }
         )
 

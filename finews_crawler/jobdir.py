@@ -7,7 +7,7 @@ would hide those articles from every later run. This extension keeps a marker in
 
   running   at start; still there at the next start = the last run was killed: its queue,
             seen-set and spider state are discarded, and the crawl resumes from the store
-            (known articles) and the feeds' catch-up checkpoints (finews_crawler.incremental);
+            (known articles) and the feeds' coverage (finews_crawler.incremental);
   paused    closed early (Ctrl-C, SIGTERM, a CLOSESPIDER_* limit): Scrapy's state is complete
             and the next start resumes the queue as Scrapy documents;
   finished  the job is done: the next start with this JOBDIR is a new job (fresh state), so a

@@ -6,6 +6,10 @@ spider that met it. The URLs go back to that spider through `-a urls_file=FILE` 
 subprocess per spider. A success clears the record (the store pipeline does that); a new
 failure updates it (attempts + 1). Permanent failures (HTTP 404, refused links, invalid
 articles) stay put unless --include-permanent asks for them too.
+
+A record about a feed page (or one of its entries) is not a URL to fetch once: its feed is
+crawled again (`-a feeds=NAME`), which pages through the covered ranges to the gap and on;
+the pager clears the feed's records when the feed is complete down to its floor.
 """
 
 from __future__ import annotations
@@ -39,15 +43,47 @@ def plan_retries(
     return {spider: list(urls) for spider, urls in plan.items()}
 
 
-def takes_url_file(spider: str) -> bool:
-    """Whether a project spider exists and accepts `-a urls_file=FILE`."""
+def plan_feed_retries(failures: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Spider -> feeds to crawl again, for records about feed pages (any host, any page)."""
+    plan: dict[str, dict[str, None]] = {}
+    for failure in failures:
+        feed = feed_of_record(failure)
+        if feed is not None:
+            plan.setdefault(feed_spider_for(str(failure.get("spider") or ""), feed), {})[feed] = (
+                None
+            )
+    return {spider: list(feeds) for spider, feeds in plan.items()}
+
+
+def feed_of_record(failure: Mapping[str, Any]) -> str | None:
+    from finews_crawler.sources.eastmoney import feed_of_url
+
+    return feed_of_url(str(failure.get("url") or "").split("#", 1)[0])
+
+
+def feed_spider_for(spider: str, feed: str) -> str:
+    """The spider that met the record if it pages that feed, else `feeds` (pages them all)."""
+    spider_class = _spider_class(spider) if spider else None
+    if spider_class is not None and feed in getattr(spider_class, "feed_names", ()):
+        return spider
+    return "feeds"
+
+
+def _spider_class(spider: str) -> Any:
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     try:
-        spider_class = SpiderLoader.from_settings(get_project_settings()).load(spider)
+        return SpiderLoader.from_settings(get_project_settings()).load(spider)
     except KeyError:
+        return None
+
+
+def takes_url_file(spider: str) -> bool:
+    """Whether a project spider exists and accepts `-a urls_file=FILE`."""
+    spider_class = _spider_class(spider)
+    if spider_class is None:
         return False
     return "urls_file" in inspect.signature(spider_class.__init__).parameters
 
@@ -71,22 +107,37 @@ def retry_failures(
 
     with open_store(store) as opened:
         failures = list(opened.iter_failures())
+    feed_records = [failure for failure in failures if feed_of_record(failure) is not None]
+    feed_plan = plan_feed_retries(feed_records)
     plan: dict[str, list[str]] = {}
-    for recorded, urls in plan_retries(failures, include_permanent).items():
+    article_records = [failure for failure in failures if feed_of_record(failure) is None]
+    for recorded, urls in plan_retries(article_records, include_permanent).items():
         plan.setdefault(spider_for(recorded), []).extend(urls)
     total = sum(len(urls) for urls in plan.values())
-    skipped = len(failures) - total
+    skipped = len(article_records) - total
     print(
         f"{total} failure record(s) to retry, {skipped} left as they are"
-        f" ({'permanent or not a URL' if not include_permanent else 'not a URL'})",
+        f" ({'permanent or not a URL' if not include_permanent else 'not a URL'});"
+        f" {len(feed_records)} about feed pages: {sum(map(len, feed_plan.values()))} feed(s)"
+        " to crawl again",
         file=sys.stderr,
     )
-    if dry_run or not plan:
+    if dry_run or not (plan or feed_plan):
         for spider, urls in plan.items():
             for url in urls:
                 print(f"{spider}\t{url}")
+        for spider, feeds in feed_plan.items():
+            print(f"{spider}\tfeeds={','.join(feeds)}")
         return 0
     status = 0
+    environment = {**os.environ, "FINEWS_STORE": store}  # not argv: a password shows in `ps`
+    for spider, feeds in feed_plan.items():
+        command = [sys.executable, "-m", "finews_crawler.cli", "crawl", spider]
+        command += ["-a", f"feeds={','.join(feeds)}", "-L", log_level]
+        for setting in settings:
+            command += ["-s", setting]
+        print(f"crawling feed(s) {', '.join(feeds)} again with spider {spider}", file=sys.stderr)
+        status = max(status, subprocess.run(command, env=environment, check=False).returncode)
     with tempfile.TemporaryDirectory(prefix="finews-retry-") as scratch:
         for spider, urls in plan.items():
             urls_file = Path(scratch) / f"{spider}.txt"
@@ -96,8 +147,6 @@ def retry_failures(
             for setting in settings:
                 command += ["-s", setting]
             print(f"retrying {len(urls)} URL(s) with spider {spider}", file=sys.stderr)
-            # The store URI goes by environment, not argv: a password would show in `ps`.
-            environment = {**os.environ, "FINEWS_STORE": store}
             crawl = subprocess.run(command, env=environment, check=False)
             status = max(status, crawl.returncode)
     with open_store(store) as opened:

@@ -95,6 +95,15 @@ FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", DEFAULT_SHARE_BASE)
 # News feeds (spiders emnews, emmedia, emmarket, feeds): the hosts the archive's generator used.
 FINEWS_FEED_BASE = os.environ.get("FINEWS_FEED_BASE", "http://183.136.162.242")
 FINEWS_MARKET_FEED_BASE = os.environ.get("FINEWS_MARKET_FEED_BASE", "http://43.240.125.15:1818")
+# Feed paging (finews_crawler/incremental.py): depth of a first run / refresh run, the cap for
+# gap filling and since backfills, failed pages in a row before a feed gives up, how often
+# the pager asks the store whether a page's articles are all in (then its range counts), and
+# how long its reads wait for an unreachable store (then the feed is unfinished, recorded).
+FINEWS_FEED_MAX_PAGES = int(os.environ.get("FINEWS_FEED_MAX_PAGES", "50"))
+FINEWS_FEED_HARD_MAX_PAGES = int(os.environ.get("FINEWS_FEED_HARD_MAX_PAGES", "2000"))
+FINEWS_FEED_MAX_FAILED_PAGES = 3
+FINEWS_FEED_CONFIRM_SECONDS = 1.0
+FINEWS_FEED_STORE_WAIT = 60.0  # seconds a paging read waits for an unreachable store
 
 # Development: cache responses on disk (`-s HTTPCACHE_ENABLED=1`).
 HTTPCACHE_ENABLED = env_flag("FINEWS_HTTPCACHE")

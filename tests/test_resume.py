@@ -12,6 +12,7 @@ import time
 import pytest
 
 from finews_crawler.jobdir import JobDirGuard, JobDirInUse, read_marker
+from finews_crawler.paging import to_us
 from finews_crawler.storage import open_store
 from tests.test_feeds import CRAWL_TIMEOUT, crawl_command, run_crawl, stored_ids, text_api_counts
 
@@ -81,3 +82,55 @@ def test_a_jobdir_is_used_by_one_crawl_at_a_time(tmp_path):
     first.prepare()
     with pytest.raises(JobDirInUse, match="in use by another crawl"):
         JobDirGuard(tmp_path / "job").prepare()
+
+
+def covered_rows(path) -> int:
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM feed_coverage").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_leaves_no_coverage_over_unstored_articles(start_mock_site, tmp_path):
+    """Killed while up to 99 articles wait in the store pipeline's batch: no covered range of
+    the feed may hold an article that is not stored, and one plain run (no JOBDIR) then
+    stores every article exactly once."""
+    articles = 1000
+    site = start_mock_site(articles=articles)
+    store = tmp_path / "kill.sqlite3"
+    extra = ("-s", "FINEWS_STORE_BATCH_SIZE=100", "-s", "FINEWS_STORE_FLUSH_SECONDS=1000")
+    process = subprocess.Popen(
+        crawl_command(store, "emnews", site.base_url, *extra, "-s", "CONCURRENT_REQUESTS=4"),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + CRAWL_TIMEOUT
+        while not (count_stored(store) >= 300 and covered_rows(store)) and process.poll() is None:
+            assert time.monotonic() < deadline, "the first crawl made no progress"
+            time.sleep(0.05)
+        assert process.poll() is None, "the crawl finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    stored = stored_ids(store)
+    assert len(stored) < articles
+    with open_store(f"sqlite:///{store}") as opened:
+        _, intervals = opened.get_feed_coverage("emnews")
+    assert intervals  # pages were confirmed before the kill
+    corpus = site.corpus
+    for i in range(articles):
+        published = to_us(corpus.published(i))
+        if any(lo < published <= hi for lo, hi in intervals):
+            assert corpus.article_id(i) in stored, (i, "covered but not stored")
+
+    result = run_crawl(store, "emnews", site.base_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open_store(f"sqlite:///{store}") as opened:
+        assert opened.count_articles() == articles
+    assert stored_ids(store) == {corpus.article_id(i) for i in range(articles)}

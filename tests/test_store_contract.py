@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from finews_crawler.mocksite.process import free_port
+from finews_crawler.paging import NEG_INF, merge_intervals
 from finews_crawler.storage import ArticleQuery, Store, StoreError, open_store
 from finews_crawler.storage.base import FAILED, NEW, SPOOLED, UNCHANGED, UPDATED
 from finews_crawler.storage.mongo import MongoStore, resolve_target
@@ -233,6 +234,45 @@ def test_checkpoints(store: Store) -> None:
     }
 
 
+# ---- feed paging state (finews_crawler/paging) -------------------------------------------
+
+
+def test_feed_coverage_is_added_never_replaced(store: Store) -> None:
+    assert store.get_feed_coverage("emnews") == (None, [])
+    store.add_feed_coverage("emnews", [(0, 10), (20, 30)])
+    store.add_feed_coverage("emnews", [(0, 10), (5, 5)])  # a repeat and an empty one: no-ops
+    store.add_feed_coverage("emmedia", [(100, 200)])
+    floor, intervals = store.get_feed_coverage("emnews")
+    assert floor is None and merge_intervals(intervals) == [(0, 10), (20, 30)]
+    store.lower_feed_floor("emnews", 50)
+    store.lower_feed_floor("emnews", NEG_INF)  # the end of the feed: the lowest floor there is
+    store.lower_feed_floor("emnews", 60)  # never raised again
+    assert store.get_feed_coverage("emnews")[0] == NEG_INF
+    assert store.get_feed_coverage("emmedia") == (None, [(100, 200)])
+
+
+def test_feed_coverage_from_concurrent_workers_merges(backend: str) -> None:
+    """Two workers add 150 intervals each at once (compaction runs meanwhile): the union of
+    everything both wrote survives, whatever the interleaving."""
+    import threading
+
+    def worker(offset: int, width: int) -> None:
+        with open_store(backend) as opened:
+            for i in range(150):
+                opened.add_feed_coverage("wire", [(i * 10 + offset, i * 10 + offset + width)])
+                opened.lower_feed_floor("wire", 1000 - i - offset)
+
+    threads = [threading.Thread(target=worker, args=args) for args in ((0, 5), (5, 3))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with open_store(backend) as opened:
+        floor, intervals = opened.get_feed_coverage("wire")
+    assert merge_intervals(intervals) == [(i * 10, i * 10 + 8) for i in range(150)]
+    assert floor == 1000 - 149 - 5
+
+
 # ---- MongoDB limits and faults -----------------------------------------------------------
 
 
@@ -351,6 +391,28 @@ def test_spool_keeps_writes_while_the_store_is_down(mongo_store_uri: str, tmp_pa
         assert [r["_id"] for r in live.iter_runs()] == ["run-down"]
         assert [f["url"] for f in live.iter_failures()] == ["http://x/50"]
         assert spool.drain(live).entries == 0  # drained once, nothing doubled
+    down.close()
+
+
+def test_spool_keeps_feed_paging_state_while_the_store_is_down(
+    mongo_store_uri: str, tmp_path: Path
+) -> None:
+    """Coverage and floor writes during an outage are spooled and replayed, still additive."""
+    down = MongoStore(
+        f"mongodb://127.0.0.1:{free_port()}/x?directConnection=true&serverSelectionTimeoutMS=300",
+        require_server=False,
+    )
+    spool = Spool(tmp_path / "spool.jsonl")
+    spooling = SpoolingStore(down, spool, tries=1, retry_seconds=1, outage_seconds=60)
+    spooling.add_feed_coverage("emnews", [(10, 20)])
+    spooling.lower_feed_floor("emnews", 5)
+    assert spool.pending() == 2
+    with MongoStore(mongo_store_uri) as live:
+        live.add_feed_coverage("emnews", [(20, 30)])  # another worker meanwhile
+        live.lower_feed_floor("emnews", 7)
+        assert spool.drain(live).entries == 2
+        floor, intervals = live.get_feed_coverage("emnews")
+        assert floor == 5 and merge_intervals(intervals) == [(10, 30)]
     down.close()
 
 

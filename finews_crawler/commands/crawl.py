@@ -1,4 +1,5 @@
-"""`scrapy crawl` / `finews crawl`: Scrapy's crawl, exiting non-zero when anything failed.
+"""`scrapy crawl` / `finews crawl`: Scrapy's crawl, exiting non-zero when anything failed or a
+feed was left unfinished.
 
 A one-off crawl must tell its caller (cron, CI, a shell script) that an article could not
 be completed; Scrapy's own command exits 0 whenever the crawl started.
@@ -12,7 +13,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from finews_crawler.extensions import run_counts
+from finews_crawler.extensions import run_counts, run_failed
 from finews_crawler.storage import StoreError, open_store
 
 
@@ -31,11 +32,6 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         counts = run_counts(crawler.stats.get_stats())
-        failed = counts["failures"] > 0
         finish_reason = crawler.stats.get_value("finish_reason")
-        if (
-            self.crawler_process.bootstrap_failed
-            or failed
-            or finish_reason not in (None, "finished")
-        ):
+        if self.crawler_process.bootstrap_failed or run_failed(counts, finish_reason):
             self.exitcode = 1

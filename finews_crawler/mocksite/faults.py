@@ -11,6 +11,8 @@ attempts of its URL (`attempts`, default 1) and then the URL behaves; a permanen
 every attempt; rules win over rates. Failure kinds make the attempt fail; variant kinds serve
 the same content in a hostile but valid form that a crawler must digest (slow, GBK, 10 MB);
 hostile kinds (deepjson, bignumber, deephtml) serve content no retry cures, only when named.
+Rule-only kinds: `ignore-paging` answers a feed page as if no paging parameter were given
+(`--fault-rule 'type=102=ignore-paging'`: every page is page 1, a host ignoring `page=`).
 Without --faults/--fault-rule no middleware is installed: the normal path stays fast.
 """
 
@@ -65,6 +67,9 @@ HOSTILE_KINDS = (
 KNOWN_KINDS = ALL_KINDS + HOSTILE_KINDS
 DEEP_LEVELS = 100_000
 BIG_NUMBER_DIGITS = 5_000
+# Kinds only a --fault-rule can ask for (never picked by rates).
+RULE_KINDS = ("ignore-paging",)  # answer as if no paging parameter were given (page 1 again)
+PAGING_PARAMS = ("page", "sortEnd", "last_time")
 HOP_PARAM = "_hop"
 HUGE_BYTES = 10 * 1024 * 1024
 # Never faulted by rates (rules may still name them): helpers, robots.txt, scripts.
@@ -129,9 +134,9 @@ def strip_hop(url_path: str) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def _check_kind(kind: str) -> str:
-    if kind not in KNOWN_KINDS:
-        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(KNOWN_KINDS)})")
+def _check_kind(kind: str, known: tuple[str, ...] = KNOWN_KINDS) -> str:
+    if kind not in known:
+        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(known)})")
     return kind
 
 
@@ -158,7 +163,9 @@ def parse_faults(spec: str | None, seed: int = 0, rules: list[str] | None = None
         if not sep or not pattern:
             raise ValueError(f"--fault-rule wants REGEX=KIND[:K], got {rule!r}")
         kind, _, count = target.partition(":")
-        fault = Fault(_check_kind(kind.strip()), int(count) if count else None)
+        fault = Fault(
+            _check_kind(kind.strip(), KNOWN_KINDS + RULE_KINDS), int(count) if count else None
+        )
         plan.rules.append((re.compile(pattern), fault))
     return plan
 
@@ -215,6 +222,9 @@ async def apply(
     if kind == "timeout":
         await asyncio.sleep(plan.hold)
         return await _reset(request)
+    if kind == "ignore-paging":
+        query = [(k, v) for k, v in request.rel_url.query.items() if k not in PAGING_PARAMS]
+        return await handler(request.clone(rel_url=request.rel_url.with_query(query)))
     response = await handler(request)
     if not isinstance(response, web.Response) or response.body is None:
         return response

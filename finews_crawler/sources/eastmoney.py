@@ -14,11 +14,13 @@ Matching is by path, not host, so mirrors (finews.zning.xyz, choicewzp1, a local
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from finews_crawler.paging.rule import FEED_ONLY_CONTEXT, PAGE_NUMBER, FeedListing
 from finews_crawler.parsing.html_text import Boilerplate, first_text, inner_html, parse_fragment
 from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.base import (
@@ -113,6 +115,7 @@ class Feed:
     market_host: bool  # served by the market-feed host (FINEWS_MARKET_FEED_BASE)
     category: str | None  # None: the pinyin of the entry's media name
     tag: str | None  # None: "<media>新闻"
+    paging: str = PAGE_NUMBER  # how the feed pages (finews_crawler/paging/rule.py)
 
 
 FEEDS: dict[str, Feed] = {
@@ -136,11 +139,25 @@ def feed_url(base: str, feed: Feed, page: int, count: int = 100) -> str:
     return f"{base.rstrip('/')}{feed.path}?{urlencode(query)}"
 
 
-def feed_entries(page: Page) -> list[FollowUp]:
-    """Each feed entry as a text-API request carrying the feed's fields (ExtractionError if
-    the page is not a feed). Articles are fetched from `context['article_base']`, else the
-    feed's own host."""
-    data = page.json()
+def feed_of_url(url: str) -> str | None:
+    """The name of the feed a feed-page URL belongs to, on any host; None otherwise."""
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    for feed in FEEDS.values():
+        if parts.path.endswith(feed.path) and all(query.get(k) == v for k, v in feed.params):
+            return feed.name
+    return None
+
+
+def read_feed(page: Page) -> FeedListing:
+    """A feed page as the pager reads it: each usable entry as a text-API request carrying
+    the feed's fields, and each entry that cannot be followed (not an object, no infoCode)
+    as a problem naming its index. ExtractionError when the page is not a feed. Articles are
+    fetched from `context['article_base']`, else the feed's own host."""
+    try:
+        data = page.json()
+    except ExtractionError as exc:  # JSON cut short is worth fetching again
+        raise ExtractionError(exc.reason, retriable=page.text.lstrip()[:1] in ("{", "[")) from None
     if isinstance(data, dict):
         for wrapper in ("data", "Data"):
             if isinstance(data.get(wrapper), dict):
@@ -150,11 +167,20 @@ def feed_entries(page: Page) -> list[FollowUp]:
         raise ExtractionError(f"feed JSON has no {'/'.join(FEED_LIST_KEYS)} list")
     feed = FEEDS.get(str(page.context.get("feed") or ""))
     base = page.context.get("article_base") or page.address
-    follow_ups = []
-    for entry in data[key] or []:
+    listing = FeedListing()
+    for index, entry in enumerate(data[key] or []):
         if not isinstance(entry, dict):
+            shown = json.dumps(entry, ensure_ascii=False)[:60]
+            listing.problems.append(
+                (index, f"feed entry {index} is {type(entry).__name__}, not an object: {shown}")
+            )
             continue
         code = str(_first(entry, ("infoCode", "infocode", "InfoCode")) or "").strip().upper()
+        if not _INFO_CODE.match(code):
+            listing.problems.append(
+                (index, f"feed entry {index} has no valid infoCode (NW + 18 digits): {code!r}")
+            )
+            continue
         media = _first(entry, MEDIA_KEYS)
         tag = feed.tag if feed and feed.tag else (f"{media}新闻" if media else None)
         category = (
@@ -170,12 +196,19 @@ def feed_entries(page: Page) -> list[FollowUp]:
             "category": category,
             "tags": [tag] if tag else [],
             "info_code": code,
-            "article_id": code[2:] if _INFO_CODE.match(code) else None,
+            "article_id": code[2:],
             "entry_url": link,
             "source_url": link,
         }
-        follow_ups.append(FollowUp(url=text_api_url(base, code), context=context))
-    return follow_ups
+        for carried in FEED_ONLY_CONTEXT:
+            context.pop(carried, None)
+        listing.entries.append(FollowUp(url=text_api_url(base, code), context=context))
+    return listing
+
+
+def feed_entries(page: Page) -> list[FollowUp]:
+    """The usable entries of a feed page (see read_feed)."""
+    return read_feed(page).entries
 
 
 class EastMoneyAdapter(SourceAdapter):
@@ -258,6 +291,10 @@ class EastMoneyAdapter(SourceAdapter):
         context.setdefault("info_code", code)
         return [FollowUp(url=text_api_url(page.address, code), context=context, dont_filter=True)]
 
+    def read_feed(self, page: Page) -> FeedListing:
+        """A feed page's entries and problems, for the feed pager (spiders/feeds.py)."""
+        return read_feed(page)
+
     # ---- extraction ----------------------------------------------------------------------
 
     def extract(self, page: Page) -> Extracted:
@@ -265,7 +302,7 @@ class EastMoneyAdapter(SourceAdapter):
         if path.endswith(TEXT_API_PATH):
             return self._from_text_api(page)
         if path.endswith(FEED_PATHS):
-            feed_entries(page)  # raises the reason a feed page could not be read
+            read_feed(page)  # raises the reason a feed page could not be read
             raise ExtractionError("a feed page lists articles, it is not one")
         rendered = self._rendered_body(page)  # parsed once, read by _from_html_page
         if path.endswith(SHARE_PATH):

@@ -1,7 +1,9 @@
 """The store interface: one contract, several backends (SQLite by default, MongoDB).
 
-Backends persist three things: articles (upserted by `_id`, merged, counted as
-new/updated/unchanged), failure records (one per failing URL, with attempts), and run records.
+Backends persist articles (upserted by `_id`, merged, counted as new/updated/unchanged),
+failure records (one per failing URL, with attempts), run records, checkpoints, and each feed's
+paging state (finews_crawler/paging: covered time intervals, added only, plus a floor that only
+goes down), written so that several workers merge instead of overwriting each other.
 """
 
 from __future__ import annotations
@@ -149,6 +151,22 @@ class Store(ABC):
 
     @abstractmethod
     def set_checkpoint(self, name: str, value: Any) -> None: ...
+
+    # ---- feed paging state (finews_crawler/paging): conflict-free, merged by readers -------
+
+    @abstractmethod
+    def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
+        """Record that every entry of `feed` published in each (lo, hi] (integer microseconds
+        since the epoch) is stored. Atomic and additive: never replaces what others added;
+        a backend may merge (compact) stored intervals if it keeps their union."""
+
+    @abstractmethod
+    def lower_feed_floor(self, feed: str, floor: int) -> None:
+        """The feed's floor becomes min(current, floor), atomically (unset: floor)."""
+
+    @abstractmethod
+    def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
+        """(floor or None, the stored intervals, possibly overlapping: readers take the union)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -20,6 +20,10 @@ Schema, for downstream readers (one database):
                         first_seen_at, last_seen_at. Index: article_id, last_seen_at.
   crawl_runs            one per run (`_id` = run id): spider, args, counts, failures, status.
   checkpoints           `_id` = name, `value_json` (JSON text, so any key survives).
+  feed_coverage         one per covered interval of a feed's paging state: `_id` =
+                        "<feed>:<lo>:<hi>", `feed`, `lo`, `hi` (microseconds since the epoch,
+                        (lo, hi]); added only, merged by readers. Index: feed.
+  feed_floors           `_id` = feed, `floor` (microseconds; lowered with `$min` only).
 
 Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
 counts), because a write retried across a reconnect or replayed from the spool may have been
@@ -48,6 +52,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from finews_crawler.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     FAILED,
     UNCHANGED,
@@ -70,6 +75,7 @@ DEFAULT_COLLECTION = "articles"
 DEFAULT_TIMEOUT_MS = 3000  # an unreachable server fails in seconds, not pymongo's 30 s
 MAX_DOC_BYTES = 15 * 1024 * 1024  # headroom under the server's 16 MB
 ID_CHUNK = 1000
+COVERAGE_COMPACT_ABOVE = 64  # interval documents per feed beyond which an add merges them
 # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, NotPrimaryError and
 # WaitQueueTimeoutError are all ConnectionFailure: the server is away, the data is fine.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure,)
@@ -238,6 +244,8 @@ class MongoStore(Store):
         self._failures = db["failures"]
         self._runs = db["crawl_runs"]
         self._checkpoints = db["checkpoints"]
+        self._coverage = db["feed_coverage"]
+        self._floors = db["feed_floors"]
         self._ready = False
         try:
             self._ensure_ready()
@@ -279,6 +287,7 @@ class MongoStore(Store):
             self._failures.create_index([("article_id", pymongo.ASCENDING)])
             self._failures.create_index([("last_seen_at", pymongo.DESCENDING)])
             self._runs.create_index([("started_at", pymongo.DESCENDING)])
+            self._coverage.create_index([("feed", pymongo.ASCENDING)])
         except TRANSIENT_ERRORS:
             raise
         except PyMongoError as exc:
@@ -515,6 +524,56 @@ class MongoStore(Store):
             {"$set": {"value_json": json.dumps(value, default=json_default), "set_at": utcnow()}},
             upsert=True,
         )
+
+    # ---- feed paging state ----------------------------------------------------------------
+
+    def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
+        """One document per interval, id derived from it: a retried or replayed add is a
+        no-op, concurrent adds never touch each other's documents."""
+        self._ensure_ready()
+        if not self._upsert_intervals(feed, intervals):
+            return
+        if self._coverage.count_documents({"feed": feed}) > COVERAGE_COMPACT_ABOVE:
+            self._compact_coverage(feed)
+
+    def _upsert_intervals(self, feed: str, intervals: Iterable[tuple[int, int]]) -> int:
+        ops = [
+            UpdateOne(
+                {"_id": f"{feed}:{int(lo)}:{int(hi)}"},
+                {"$setOnInsert": {"feed": feed, "lo": int(lo), "hi": int(hi)}},
+                upsert=True,
+            )
+            for lo, hi in intervals
+            if int(hi) > int(lo)
+        ]
+        if ops:
+            self._coverage.bulk_write(ops, ordered=False)
+        return len(ops)
+
+    def _compact_coverage(self, feed: str) -> None:
+        """Write the union, then delete exactly the documents it was computed from: intervals
+        added meanwhile by other workers are not among them and survive; two compactions at
+        once each keep the union of what they read."""
+        docs = list(self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1}))
+        merged = merge_intervals((doc["lo"], doc["hi"]) for doc in docs)
+        self._upsert_intervals(feed, merged)
+        kept = {f"{feed}:{lo}:{hi}" for lo, hi in merged}
+        stale = [doc["_id"] for doc in docs if doc["_id"] not in kept]
+        for chunk in chunks(stale, ID_CHUNK):
+            self._coverage.delete_many({"_id": {"$in": chunk}})
+
+    def lower_feed_floor(self, feed: str, floor: int) -> None:
+        self._ensure_ready()
+        self._floors.update_one({"_id": feed}, {"$min": {"floor": int(floor)}}, upsert=True)
+
+    def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
+        self._ensure_ready()
+        floor = self._floors.find_one({"_id": feed})
+        intervals = [
+            (int(doc["lo"]), int(doc["hi"]))
+            for doc in self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1})
+        ]
+        return (int(floor["floor"]) if floor else None), intervals
 
     def close(self) -> None:
         self._client.close()

@@ -240,6 +240,10 @@ def _apply(store: Store, entries: list[dict[str, Any]], start: int) -> tuple[int
         store.record_run(entry["doc"])
     elif op == "checkpoint":
         store.set_checkpoint(entry["name"], entry["value"])
+    elif op == "feed_coverage":
+        store.add_feed_coverage(entry["feed"], [tuple(pair) for pair in entry["intervals"]])
+    elif op == "feed_floor":
+        store.lower_feed_floor(entry["feed"], entry["floor"])
     else:
         logger.warning("skipping unknown spool entry %r", op)
     report.entries = 1
@@ -393,7 +397,23 @@ class SpoolingStore(Store):
         except StoreUnavailable:
             self.spool.append([{"op": "checkpoint", "name": name, "value": value}])
 
+    def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
+        pairs = [[int(lo), int(hi)] for lo, hi in intervals]
+        try:
+            self._guarded(lambda: self.inner.add_feed_coverage(feed, pairs))
+        except StoreUnavailable:
+            self.spool.append([{"op": "feed_coverage", "feed": feed, "intervals": pairs}])
+
+    def lower_feed_floor(self, feed: str, floor: int) -> None:
+        try:
+            self._guarded(lambda: self.inner.lower_feed_floor(feed, floor))
+        except StoreUnavailable:
+            self.spool.append([{"op": "feed_floor", "feed": feed, "floor": int(floor)}])
+
     # ---- reads go straight through -------------------------------------------------------
+
+    def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
+        return self.inner.get_feed_coverage(feed)
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         return self.inner.get_article(article_id)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from finews_crawler.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -65,7 +66,19 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feed_coverage (
+    feed TEXT NOT NULL,
+    lo INTEGER NOT NULL,
+    hi INTEGER NOT NULL,
+    PRIMARY KEY (feed, lo, hi)
+);
+CREATE TABLE IF NOT EXISTS feed_floors (
+    feed TEXT PRIMARY KEY,
+    floor INTEGER NOT NULL
+);
 """
+# Rows per feed beyond which an add also merges the feed's intervals (same transaction).
+COMPACT_ABOVE = 64
 
 
 OPEN_WAIT_SECONDS = 30.0
@@ -308,6 +321,40 @@ class SQLiteStore(Store):
             " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, json.dumps(value, default=json_default)),
         )
+
+    # ---- feed paging state --------------------------------------------------------------
+
+    def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
+        rows = [(feed, int(lo), int(hi)) for lo, hi in intervals if int(hi) > int(lo)]
+        if not rows:
+            return
+        with self._transaction():  # BEGIN IMMEDIATE: adds and compactions never interleave
+            self._db.executemany(
+                "INSERT OR IGNORE INTO feed_coverage(feed, lo, hi) VALUES (?,?,?)", rows
+            )
+            stored = self._db.execute(
+                "SELECT lo, hi FROM feed_coverage WHERE feed = ?", (feed,)
+            ).fetchall()
+            if len(stored) > COMPACT_ABOVE:
+                self._db.execute("DELETE FROM feed_coverage WHERE feed = ?", (feed,))
+                self._db.executemany(
+                    "INSERT INTO feed_coverage(feed, lo, hi) VALUES (?,?,?)",
+                    [(feed, lo, hi) for lo, hi in merge_intervals(stored)],
+                )
+
+    def lower_feed_floor(self, feed: str, floor: int) -> None:
+        self._db.execute(
+            "INSERT INTO feed_floors(feed, floor) VALUES (?, ?)"
+            " ON CONFLICT(feed) DO UPDATE SET floor = min(floor, excluded.floor)",
+            (feed, int(floor)),
+        )
+
+    def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
+        row = self._db.execute("SELECT floor FROM feed_floors WHERE feed = ?", (feed,)).fetchone()
+        rows = self._db.execute(
+            "SELECT lo, hi FROM feed_coverage WHERE feed = ? ORDER BY lo", (feed,)
+        ).fetchall()
+        return (row[0] if row else None), [(lo, hi) for lo, hi in rows]
 
     def close(self) -> None:
         self._db.close()
