@@ -321,7 +321,7 @@ def test_spool_keeps_writes_while_the_store_is_down(mongo_store_uri: str, tmp_pa
         require_server=False,
     )
     spool = Spool(tmp_path / "spool.jsonl")
-    spooling = SpoolingStore(down, spool, tries=2, retry_seconds=1, outage_seconds=60)
+    spooling = SpoolingStore(down, spool, retry_seconds=1, outage_seconds=60)
     started = time.monotonic()
     assert statuses(spooling.upsert_articles([article(50), article(51)])) == [SPOOLED] * 2
     spooling.record_failure(failure("http://x/50"))
