@@ -35,7 +35,8 @@ logger = logging.getLogger("finews.store")
 DEFAULT_BATCH_SIZE = 500  # one transaction per 500 articles: 0.5x -> 0.65x of raw inserts
 DEFAULT_FLUSH_SECONDS = 2.0
 DEFAULT_RETRY_SECONDS = 5.0  # how long a batch waits for an unreachable store before spooling
-MAX_QUEUED_BATCHES = 4  # beyond this, items wait for the writer (memory stays bounded)
+# Beyond this many articles queued for the writer, items wait for it (memory stays bounded).
+MAX_QUEUED_ARTICLES = 5_000
 
 
 class StorePipeline(Stage):
@@ -56,6 +57,7 @@ class StorePipeline(Stage):
         self._last_flush = time.monotonic()
         # Scrapy mode (open_spider was called): batches queue for the writer coroutine.
         self._queued: deque[list[dict]] | None = None
+        self._queued_articles = 0
         self._writer: defer.Deferred[None] | None = None
         self._waiters: list[defer.Deferred[None]] = []
         self._timer: task.LoopingCall | None = None
@@ -98,12 +100,12 @@ class StorePipeline(Stage):
 
     def process_item(self, item: Any) -> Any:
         result = super().process_item(item)
-        if self._queued is not None and len(self._queued) > MAX_QUEUED_BATCHES:
+        if self._queued is not None and self._queued_articles > MAX_QUEUED_ARTICLES:
             return self._after_room(result)  # Scrapy awaits it: the writer is behind
         return result
 
     async def _after_room(self, item: Any) -> Any:
-        while self._queued and len(self._queued) > MAX_QUEUED_BATCHES:
+        while self._queued and self._queued_articles > MAX_QUEUED_ARTICLES:
             await self._progress()
         return item
 
@@ -119,6 +121,7 @@ class StorePipeline(Stage):
             self._count(batch, outcomes)
             return
         self._queued.append(batch)
+        self._queued_articles += len(batch)
         if self._writer is None:
             self._writer = _deferred(self._write_queued())
 
@@ -136,6 +139,7 @@ class StorePipeline(Stage):
                 else:
                     self._count(batch, outcomes)
                 self._queued.popleft()
+                self._queued_articles -= len(batch)
                 self._wake()
         finally:
             self._writer = None
@@ -200,7 +204,14 @@ class StorePipeline(Stage):
             self._timer = task.LoopingCall(self.flush)
             self._timer.start(self.flush_seconds, now=False)
 
-    async def close_spider(self) -> None:
+    def close_spider(self) -> Any:
+        """Write everything; inside Scrapy, a coroutine Scrapy awaits (see `_close`)."""
+        if self._queued is None:
+            self.flush()
+            return None
+        return self._close()
+
+    async def _close(self) -> None:
         """Write everything; try the spool once more; count and record what is left."""
         if self._timer is not None and self._timer.running:
             self._timer.stop()
