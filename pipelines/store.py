@@ -58,7 +58,8 @@ class StorePipeline(Stage):
         # Scrapy mode (open_spider was called): batches queue for the writer coroutine.
         self._queued: deque[list[dict]] | None = None
         self._queued_articles = 0
-        self._writer: defer.Deferred[None] | None = None
+        self._writer: defer.Deferred[None] | None = None  # the running writer coroutine
+        self._writing = False
         self._waiters: list[defer.Deferred[None]] = []
         self._timer: task.LoopingCall | None = None
 
@@ -122,7 +123,8 @@ class StorePipeline(Stage):
             return
         self._queued.append(batch)
         self._queued_articles += len(batch)
-        if self._writer is None:
+        if not self._writing:
+            self._writing = True  # set before the coroutine starts: it clears it when done
             self._writer = _deferred(self._write_queued())
 
     # ---- the writer ----------------------------------------------------------------------
@@ -137,12 +139,15 @@ class StorePipeline(Stage):
                 except Exception as exc:  # a write must never vanish
                     self._unwritten(batch, exc)
                 else:
-                    self._count(batch, outcomes)
+                    try:
+                        self._count(batch, outcomes)
+                    except Exception:  # written: counting must not stop the writer
+                        logger.exception("counting %d stored article(s) failed", len(batch))
                 self._queued.popleft()
                 self._queued_articles -= len(batch)
                 self._wake()
         finally:
-            self._writer = None
+            self._writing = False
             self._wake()
 
     async def _write(self, batch: list[dict]) -> list[UpsertOutcome]:
@@ -165,7 +170,7 @@ class StorePipeline(Stage):
             waiter.callback(None)
 
     async def _idle(self) -> None:
-        while self._writer is not None:
+        while self._writing:
             await self._progress()
 
     def _count(self, batch: list[dict], outcomes: list[UpsertOutcome]) -> None:
