@@ -25,7 +25,7 @@ from twisted.internet import defer, task
 
 from finews_crawler.items import Article
 from finews_crawler.storage.base import FAILED, UpsertOutcome, clear_resolved
-from finews_crawler.storage.offthread import call_store, wait_for
+from finews_crawler.storage.offthread import StoreUnavailable, call_store, wait_for
 from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
 from pipelines.run import IngestRun, StageFailure
 from pipelines.stage import Stage
@@ -186,6 +186,11 @@ class StorePipeline(Stage):
         article is a failure, recorded if the store takes the record, counted in any case."""
         reason = f"not stored: {type(exc).__name__}: {exc}"[:300]
         logger.error("%d article(s) %s", len(batch), reason)
+        if isinstance(exc, (StoreUnavailable, *self.run.store.transient_errors)):
+            # The server is away: a record per article would wait for it on the reactor.
+            self.run.count("failures", len(batch))
+            self.run.count("failures/store", len(batch))
+            return
         for doc in batch:
             try:
                 self.run.fail(doc, StageFailure("store", reason))
@@ -205,6 +210,8 @@ class StorePipeline(Stage):
                 await wait_for(store.submit(store.drain_now))
             except store.transient_errors as exc:
                 store.mark_down(exc)  # FINEWS_SPOOL=1 run while the store is away
+            except Exception as exc:  # the spool stays as it is; the crawl goes on
+                logger.error("replaying the spool %s failed: %s", store.spool.path, exc)
         if self.flush_seconds > 0:
             self._timer = task.LoopingCall(self.flush)
             self._timer.start(self.flush_seconds, now=False)

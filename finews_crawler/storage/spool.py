@@ -403,6 +403,8 @@ class SpoolingStore(Store):
     def drain_now(self) -> DrainReport:
         """One try at replaying the spool, outage or not; transient errors propagate."""
         report = self.drain()
+        if self._down:
+            logger.warning("store %s is back; spooling stopped", self.uri_for_display)
         self._down = False
         return report
 
