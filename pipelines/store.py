@@ -257,7 +257,7 @@ class StorePipeline(Stage):
             "article_id": None,
             "spider": self.run.spider,
         }
-        store.record_failure(record)  # spooled too while the store is away; a replay clears it
+        store.submit(store.record_unwritten, record)  # in the spool while the store is away
         self.run.failures.append(record)
         self.run.count("articles/unwritten", left)
         self.run.count("failures", left)

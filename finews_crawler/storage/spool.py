@@ -432,6 +432,17 @@ class SpoolingStore(Store):
 
         return self._guarded(write, spool)
 
+    def record_unwritten(self, failure: Mapping[str, Any]) -> None:
+        """On the writer thread: file the "articles wait in the spool" record, unless the
+        spool was replayed meanwhile (a drain clears the record; it must not come after)."""
+        failure = {**failure, "attempt_id": uuid.uuid4().hex}
+
+        def write() -> None:
+            if self.spool.pending_articles():
+                self.inner.record_failure(failure)
+
+        self._guarded(write, lambda: self.spool.append([{"op": "failure", "doc": failure}]))
+
     def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
         if not articles:
             return []
