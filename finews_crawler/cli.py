@@ -355,7 +355,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["FINEWS_STORE"] = global_args.store
         return PASS_THROUGH[argv[index]](argv[index + 1 :])
     args = build_parser().parse_args(argv)
-    return HANDLERS[args.command](args)
+    from finews_crawler.storage import StoreError
+
+    try:
+        return HANDLERS[args.command](args)
+    except StoreError as exc:  # a store that refuses or is away: one line (no password), exit 2
+        print(f"finews {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

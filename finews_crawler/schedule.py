@@ -15,6 +15,10 @@ stays, holding the last holder's pid for the log line).
 Every tick is appended to a JSON-lines record (run or skip, start, end, exit status, and the
 counts of the crawl's own run record in the store). SIGTERM/SIGINT stop the scheduler after
 the current run; a second one asks the running crawl to shut down (gracefully, as Scrapy does).
+
+No password reaches a log line, a tick record or the crawl's command line: a store given as
+`-s FINEWS_STORE=...` is handed to the crawl in its environment (FINEWS_STORE) instead, and
+everything logged or recorded is redacted (storage/redact.py).
 """
 
 from __future__ import annotations
@@ -35,10 +39,38 @@ from typing import Any
 
 from finews_crawler.cron import Cron, parse_every
 from finews_crawler.locks import RunLock
+from finews_crawler.storage.redact import redact_value, uri_password
 
 logger = logging.getLogger("finews.schedule")
 
-# ---- lock ----------------------------------------------------------------------------------
+# ---- the crawl's store ---------------------------------------------------------------------
+
+STORE_SETTING = "FINEWS_STORE"
+
+
+def split_store_setting(crawl_args: list[str]) -> tuple[list[str], str | None]:
+    """The crawl arguments without `-s FINEWS_STORE=URI` (any spelling), and that URI (the
+    last one wins, as in Scrapy). The URI may hold a password: it goes to the environment."""
+    kept: list[str] = []
+    store: str | None = None
+    args = iter(crawl_args)
+    for arg in args:
+        if arg in ("-s", "--set"):
+            value = next(args, None)
+            if value is not None and value.startswith(f"{STORE_SETTING}="):
+                store = value.partition("=")[2]
+                continue
+            kept.append(arg)
+            if value is not None:
+                kept.append(value)
+            continue
+        for prefix in ("--set=", "-s"):
+            if arg.startswith(prefix) and arg[len(prefix) :].startswith(f"{STORE_SETTING}="):
+                store = arg[len(prefix) :].partition("=")[2]
+                break
+        else:
+            kept.append(arg)
+    return kept, store
 
 
 # ---- the scheduler -------------------------------------------------------------------------
@@ -74,6 +106,9 @@ class Scheduler:
         self.child: subprocess.Popen | None = None
         self.ticks = 0
         self.spider = next((a for a in config.crawl_args if not a.startswith("-")), "?")
+        self.crawl_args, given = split_store_setting(config.crawl_args)
+        self.store = given or config.store  # `-s FINEWS_STORE` beats --store, as in a crawl
+        self.secret = uri_password(self.store or "")
 
     # ---- signals -------------------------------------------------------------------------
 
@@ -174,14 +209,18 @@ class Scheduler:
         return status
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "finews_crawler.cli", "crawl", *self.config.crawl_args]
+        """The crawl's command line: without the store URI (see the module doc)."""
+        return [sys.executable, "-m", "finews_crawler.cli", "crawl", *self.crawl_args]
+
+    def redacted(self, value: Any) -> Any:
+        return redact_value(value, self.secret)
 
     def run_child(self) -> int:
         env = dict(os.environ)
         # A scheduled run keeps crawling into the local spool while the store is down.
         env.setdefault("FINEWS_SPOOL", "1")
-        if self.config.store:
-            env["FINEWS_STORE"] = self.config.store
+        if self.store:
+            env[STORE_SETTING] = self.store
         assert self.lock.handle is not None
         # The crawl inherits the locked descriptor: the lock outlives a killed scheduler.
         self.child = subprocess.Popen(
@@ -205,7 +244,7 @@ class Scheduler:
         try:
             from finews_crawler.storage import open_store
 
-            with open_store(self.config.store) as store:
+            with open_store(self.store) as store:
                 for run in store.iter_runs(limit=10):
                     run_start = run.get("started_at")
                     if run.get("spider") == self.spider and run_start and run_start >= started:
@@ -216,14 +255,15 @@ class Scheduler:
                             "failures": len(run.get("failures") or []),
                         }
         except Exception as exc:  # the record is informative; never fail the schedule on it
-            return {"run_record_error": str(exc)[:200]}
+            return {"run_record_error": self.redacted(str(exc))[:200]}
         return {"run_record_error": "no run record (the crawl did not start or could not write)"}
 
     def record(self, entry: dict[str, Any]) -> None:
         path = self.config.record_path
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"spider": self.spider, **entry}, ensure_ascii=False) + "\n")
+            line = self.redacted({"spider": self.spider, **entry})
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 # ---- command line --------------------------------------------------------------------------
@@ -278,6 +318,6 @@ def run_schedule(args: argparse.Namespace) -> int:
     scheduler = Scheduler(config)
     scheduler.install_signal_handlers()
     how = f"every {args.every}" if args.every else (f"cron {args.cron!r}" if args.cron else "once")
-    command = " ".join(config.crawl_args)
+    command = scheduler.redacted(" ".join(config.crawl_args))
     logger.info("scheduling `finews crawl %s` %s (lock %s)", command, how, config.lock_path)
     return scheduler.run()

@@ -88,7 +88,8 @@ LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
 # Storage: the embedded SQLite file unless FINEWS_STORE names another store.
 FINEWS_STORE = os.environ.get("FINEWS_STORE", "")
 FINEWS_STORE_BATCH_SIZE = 500
-FINEWS_STORE_FLUSH_SECONDS = 2.0
+FINEWS_STORE_FLUSH_SECONDS = 2.0  # also written on this timer, not only when full
+FINEWS_STORE_RETRY_SECONDS = 5.0  # a write waits this long for MongoDB, then is spooled
 
 # Where share pages are built from infoCodes: the real source unless told otherwise.
 FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", DEFAULT_SHARE_BASE)

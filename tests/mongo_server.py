@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -86,5 +87,42 @@ def mongo_server(tmp_path: Path) -> Iterator[LocalServer]:
     server = start_local_server(tmp_path / "secantusdb")
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class AuthServer:
+    """A SecantusDB that requires a login (`--auth`) and has one user."""
+
+    server: LocalServer
+    user: str
+    password: str
+
+    def uri(self, database: str, password: str | None = None) -> str:
+        secret = self.password if password is None else password
+        return (
+            f"mongodb://{self.user}:{secret}@127.0.0.1:{self.server.port}/{database}"
+            "?directConnection=true&authSource=admin"
+        )
+
+
+@pytest.fixture(scope="module")
+def auth_mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    """SecantusDB with authentication on: the user is created without auth, then the server
+    is restarted with `--auth` on the same data (SecantusDB's documented way)."""
+    workdir = tmp_path_factory.mktemp("secantusdb-auth")
+    user, password = "finews", "Pw-4f9c2e71-secret"
+    setup = start_local_server(workdir)
+    client = pymongo.MongoClient(setup.uri, serverSelectionTimeoutMS=3000)
+    try:
+        client.admin.command("createUser", user, pwd=password, roles=["root"])
+    finally:
+        client.close()
+        setup.stop()
+    server = LocalServer(setup.executable, workdir, port=setup.port, extra_args=("--auth",))
+    server.start()
+    try:
+        yield AuthServer(server, user, password)
     finally:
         server.stop()

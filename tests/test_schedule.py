@@ -199,3 +199,44 @@ def test_sigterm_stops_the_schedule_after_the_current_run(gate, tmp_path):
     assert [(tick["action"], tick["exit_status"]) for tick in ticks] == [("run", 0)]
     assert ticks[0]["finish_reason"] == "finished"  # the crawl itself was not interrupted
     assert not os.path.exists(tmp_path / "data")  # nothing written outside the given paths
+
+
+# ---- credentials ----------------------------------------------------------------------------
+
+
+def test_no_password_in_logs_records_or_the_crawl_command(
+    auth_mongo_server, start_mock_site, tmp_path
+):
+    """`-s FINEWS_STORE=mongodb://user:PASSWORD@...` reaches the crawl (it stores into a
+    server that requires that login) but no log line, tick record, run record, file or
+    crawl command line holds the password."""
+    site = start_mock_site(articles=30)
+    password = auth_mongo_server.password
+    store_uri = auth_mongo_server.uri("scheduled")
+    record = tmp_path / "ticks.jsonl"
+    command = [
+        *finews_command("sqlite:///unused.sqlite3", "schedule", "--once"),
+        *("--lock", str(tmp_path / "emnews.lock"), "--record", str(record), "--"),
+        *("emnews", "-a", "count=50", "-L", "INFO"),
+        *("-s", f"FINEWS_STORE={store_uri}", "--set", f"FINEWS_FEED_BASE={site.base_url}"),
+        *("-s", f"FINEWS_SHARE_BASE={site.base_url}"),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINEWS_")}
+    env.update(FINEWS_PROGRESS="0", FINEWS_SPOOL_DIR=str(tmp_path / "spool"))
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "scheduling `finews crawl emnews" in output and "finews:***@" in output
+    assert password not in output  # the scheduler's log lines and the crawl's own
+    (tick,) = [json.loads(line) for line in record.read_text().splitlines()]
+    assert tick["exit_status"] == 0 and tick["counts"]["new"] == 30  # read from that store
+    assert password not in json.dumps(tick) and password not in " ".join(tick["command"])
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+    with open_store(store_uri) as opened:
+        assert opened.count_articles() == 30
+        (run,) = opened.iter_runs()
+    assert password not in json.dumps(run, default=str)

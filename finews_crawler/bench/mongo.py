@@ -55,6 +55,7 @@ class LocalServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()  # more server options, e.g. ("--auth",)
 
     @property
     def uri(self) -> str:
@@ -79,6 +80,7 @@ class LocalServer:
                     "--log-level",
                     "WARNING",
                     "--sync-on-commit",
+                    *self.extra_args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -49,6 +49,7 @@ from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
+    OperationFailure,
     PyMongoError,
 )
 
@@ -65,7 +66,7 @@ from finews_crawler.storage.base import (
     json_default,
     utcnow,
 )
-from finews_crawler.storage.redact import redact_uri
+from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode
 
 logger = logging.getLogger("finews.store.mongo")
@@ -79,6 +80,7 @@ COVERAGE_COMPACT_ABOVE = 64  # interval documents per feed beyond which an add m
 # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, NotPrimaryError and
 # WaitQueueTimeoutError are all ConnectionFailure: the server is away, the data is fine.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure,)
+AUTH_FAILED, UNAUTHORIZED = 18, 13  # server error codes: wrong credentials, none given
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,9 @@ class MongoStore(Store):
         self._ready = False
         try:
             self._ensure_ready()
+        except OperationFailure as exc:  # wrong password, no rights: one line, no traceback
+            self._client.close()
+            raise StoreError(self._refusal(exc)) from None
         except TRANSIENT_ERRORS as exc:
             if require_server:
                 self._client.close()
@@ -273,7 +278,21 @@ class MongoStore(Store):
     def _scrub(self, exc: BaseException | str) -> str:
         # pymongo appends timeouts and a topology dump to "host: reason": keep the reason.
         text = str(exc).split(" (configured timeouts")[0].split(", Timeout:")[0]
-        return _redacted(text, self.target.secret)[:500]
+        return redact_value(text, self.target.secret)[:500]
+
+    def _refusal(self, exc: OperationFailure) -> str:
+        """What the server refused at connect time, in one line without the password."""
+        reason = self._scrub(_errmsg(exc))
+        user = unquote(urlsplit(self.target.client_uri).netloc.rpartition("@")[0].partition(":")[0])
+        where = f"MongoDB at {self.uri_for_display}"
+        if exc.code == AUTH_FAILED:
+            return (
+                f"{where} refused the login of user {user!r}: {reason} (check the user name,"
+                " the password and authSource in the store URI)"
+            )
+        if exc.code == UNAUTHORIZED and not user:
+            return f"{where} requires a login: {reason} (put user:password@ in the store URI)"
+        return f"{where} refused to set up the store: {reason}"
 
     def _ensure_ready(self) -> None:
         """Ping and create the indexes once (idempotent: same spec, same name, no-op)."""
@@ -290,6 +309,12 @@ class MongoStore(Store):
             self._coverage.create_index([("feed", pymongo.ASCENDING)])
         except TRANSIENT_ERRORS:
             raise
+        except OperationFailure as exc:
+            if exc.code in (AUTH_FAILED, UNAUTHORIZED):
+                raise  # the caller says it in one line
+            raise StoreError(
+                f"cannot create indexes in {self.uri_for_display}: {self._scrub(_errmsg(exc))}"
+            ) from exc
         except PyMongoError as exc:
             raise StoreError(
                 f"cannot create indexes in {self.uri_for_display}: {self._scrub(exc)}"
@@ -505,7 +530,7 @@ class MongoStore(Store):
 
     def record_run(self, run: Mapping[str, Any]) -> None:
         self._ensure_ready()
-        doc = clean_keys(_redacted(run, self.target.secret))
+        doc = clean_keys(redact_value(run, self.target.secret))
         self._runs.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
     def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
@@ -576,17 +601,11 @@ class MongoStore(Store):
         return (int(floor["floor"]) if floor else None), intervals
 
     def close(self) -> None:
-        self._client.close()
+        from finews_crawler.storage.offthread import close_off_reactor
+
+        close_off_reactor(self._client.close)  # ends server sessions: may wait for the server
 
 
-def _redacted(value: Any, secret: str = "") -> Any:
-    """Every string with its credentials masked (run records carry args and URIs)."""
-    if isinstance(value, str):
-        text = redact_uri(value)
-        # a 1-3 character "secret" would mangle every message it happens to occur in
-        return text.replace(secret, "***") if len(secret) >= 4 else text
-    if isinstance(value, Mapping):
-        return {key: _redacted(item, secret) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item, secret) for item in value]
-    return value
+def _errmsg(exc: OperationFailure) -> str:
+    """The server's message, without pymongo's dump of the whole reply."""
+    return (exc.details or {}).get("errmsg") or str(exc).split(", full error")[0]

@@ -7,17 +7,19 @@ bound, then raises `StoreUnavailable` so the caller can mark its work unfinished
 
 An embedded store (SQLite: no `transient_errors`) is called directly: it has no outage to wait
 for, and its connection belongs to the reactor thread.
+
+The reactor is imported inside the functions: importing this module must not install one.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
-
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor, task, threads
 
 from finews_crawler.storage.base import Store, StoreError
 
@@ -29,6 +31,58 @@ DEFAULT_WAIT_SECONDS = 60.0
 
 class StoreUnavailable(StoreError):
     """The store stayed unreachable for the whole wait."""
+
+
+def on_reactor_thread() -> bool:
+    """True inside a running Twisted reactor's own thread (where nothing may block)."""
+    if "twisted.internet.reactor" not in sys.modules:
+        return False  # no reactor installed: a command line tool, a plain script
+    from twisted.internet import reactor
+    from twisted.python import threadable
+
+    return bool(getattr(reactor, "running", False)) and threadable.isInIOThread()
+
+
+def run_on_reactor(call: Callable[..., Any], *args: Any) -> None:
+    """`call(*args)` on the reactor thread: now if this is it, else as soon as it is free.
+
+    Without a running reactor (command line tools) the call runs at once, here.
+    """
+    if "twisted.internet.reactor" in sys.modules:
+        from twisted.internet import reactor
+
+        if getattr(reactor, "running", False) and not on_reactor_thread():
+            reactor.callFromThread(call, *args)
+            return
+    call(*args)
+
+
+async def wait_for(future: Future[T]) -> T:
+    """The result of a `concurrent.futures.Future` (a store's writer thread), awaited on the
+    reactor without blocking it."""
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import defer, reactor
+
+    deferred: defer.Deferred[T] = defer.Deferred()
+
+    def done(finished: Future[T]) -> None:
+        exc = finished.exception()
+        if exc is not None:
+            reactor.callFromThread(deferred.errback, exc)
+        else:
+            reactor.callFromThread(deferred.callback, finished.result())
+
+    future.add_done_callback(done)
+    return await maybe_deferred_to_future(deferred)
+
+
+def close_off_reactor(close: Callable[[], None]) -> None:
+    """`close()` now, or, on the reactor thread, in a thread of its own that the interpreter
+    waits for at exit (a client's close may wait for its server; the reactor must not)."""
+    if on_reactor_thread():
+        threading.Thread(target=close, name="finews-store-close").start()
+    else:
+        close()
 
 
 async def call_store(
@@ -43,6 +97,9 @@ async def call_store(
     Transient errors (the store's own list) are retried with growing pauses for at most
     `wait_seconds`; anything else propagates at once.
     """
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor, task, threads
+
     transient = getattr(store, "transient_errors", ())
     if not transient:
         return call(*args, **kwargs)

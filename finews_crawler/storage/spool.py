@@ -1,13 +1,18 @@
-"""A durable local spool, so a store outage mid-crawl loses nothing and blocks nothing for long.
+"""A durable local spool, so a store outage mid-crawl loses nothing and blocks nothing.
 
-`SpoolingStore` wraps any store that declares `transient_errors` (MongoDB). A write that fails
-with one is retried with backoff (bounded: `tries` attempts within about `retry_seconds`);
+`SpoolingStore` wraps any store that declares `transient_errors` (MongoDB). Every write goes
+through one writer thread of its own, in the order the writes were made, so the reactor never
+waits for the server and no write overtakes another. A write that fails with a transient
+error is tried again within `retry_seconds` (the writer thread waits, never the reactor);
 then it is appended to an append-only JSON Lines file (fsync per batch) and the crawl goes on.
 While the outage is remembered (`outage_seconds`) further writes go straight to the spool;
 after that one probe write tells whether the store is back. Before any write reaches the
 store, the spool is drained into it in order, so an older spooled version never overwrites a
 newer one. Replays are idempotent (upserts, deterministic ids), so a spool is truncated only
 after all of it was written, and a drain interrupted halfway may safely run again.
+
+What a crawl leaves in the spool is unfinished: the store pipeline counts it as failures and
+files one failure record under `Spool.record_url`, which a complete drain clears.
 
 Settings (environment, or Scrapy settings of the same name):
   FINEWS_SPOOL      1/on: also start while the store is unreachable (scheduled runs);
@@ -25,10 +30,12 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +50,7 @@ from finews_crawler.storage.base import (
     UpsertOutcome,
     clear_resolved,
 )
+from finews_crawler.storage.offthread import on_reactor_thread, run_on_reactor
 from finews_crawler.storage.redact import redact_uri
 
 logger = logging.getLogger("finews.spool")
@@ -155,6 +163,18 @@ class Spool:
         with open(self.path, encoding="utf-8") as handle:
             return sum(1 for line in handle if line.strip())
 
+    def pending_articles(self) -> int:
+        """Articles waiting (entries are written as `{"op":"article",...}`, see encode_entry)."""
+        if not self.has_pending():
+            return 0
+        with open(self.path, encoding="utf-8") as handle:
+            return sum(1 for line in handle if line.startswith('{"op":"article"'))
+
+    @property
+    def record_url(self) -> str:
+        """Where the failure record "articles wait in this spool" is filed."""
+        return f"spool:{self.path.resolve()}"
+
     def has_pending(self) -> bool:
         try:
             return self.path.stat().st_size > 0
@@ -186,6 +206,11 @@ class Spool:
                     total.failed.extend(report.failed)
                     if on_progress is not None:
                         on_progress(report)
+                # Nothing waits here any more: the record saying so goes (a spooled step, so
+                # that a failure here keeps it for the next drain).
+                entries.append({"op": "clear_failures", "urls": [self.record_url]})
+                _apply(store, entries, done)
+                done += 1
             except BaseException:
                 if done:
                     self._replace(entries[done:])
@@ -267,135 +292,207 @@ def _store_failure(outcome: UpsertOutcome) -> dict[str, Any]:
 # ---- the wrapper ---------------------------------------------------------------------------
 
 
-class StoreUnavailable(Exception):
-    """The store stayed unreachable through the retries (or is known to be down)."""
+def _spooled(articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+    return [UpsertOutcome(SPOOLED, dict(article)) for article in articles]
 
 
 class SpoolingStore(Store):
-    """A store whose writes survive outages of the store behind it (see the module doc)."""
+    """A store whose writes survive outages of the store behind it (see the module doc).
+
+    Writes run on the store's own writer thread, in the order they were made. Made on the
+    reactor thread they return at once (`None`, `0`, or for articles the outcome `spooled`
+    until written; the store pipeline awaits `write_articles` instead); made on any other
+    thread they wait for their turn and return what the store returned. Reads go straight
+    to the store behind.
+    """
 
     def __init__(
         self,
         inner: Store,
         spool: Spool,
         *,
-        tries: int = 3,
         retry_seconds: float = 5.0,
         outage_seconds: float = 5.0,
         on_replay: Callable[[DrainReport], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
         self.spool = spool
         self.uri_for_display = inner.uri_for_display
         self.transient_errors = inner.transient_errors
-        self.tries = max(tries, 1)
         self.retry_seconds = retry_seconds
         self.outage_seconds = outage_seconds
         self.on_replay = on_replay
-        self._sleep = sleep
         self._clock = clock
-        self._down_until = 0.0  # while clock() < this, don't even try
+        self._probe_at = 0.0  # while down and clock() < this, don't even try
         self._down = False  # an outage is in progress (next try is a single probe)
+        self._closing = threading.Event()  # ends waits between tries
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finews-store")
+        self._writer_ident: int | None = None
         if getattr(inner, "connected", True) is False:  # opened while its server was away
-            self._down, self._down_until = True, clock() + outage_seconds
+            self._down, self._probe_at = True, clock() + outage_seconds
 
     def __getattr__(self, name: str) -> Any:  # backend extras (history, count_history, ...)
         if name == "inner":
             raise AttributeError(name)
         return getattr(self.inner, name)
 
-    # ---- the guarded write ---------------------------------------------------------------
+    # ---- the writer thread ---------------------------------------------------------------
 
-    def _guarded(self, write: Callable[[], T]) -> T:
-        """Drain the spool, then write; retry transient errors; StoreUnavailable when spent."""
-        if self._clock() < self._down_until:
-            raise StoreUnavailable("store still down")
-        tries = 1 if self._down else self.tries
-        deadline = self._clock() + self.retry_seconds
+    def submit(self, call: Callable[..., T], *args: Any) -> Future[T]:
+        """Run `call(*args)` on the writer thread after every write made before it."""
+
+        def on_writer() -> T:
+            self._writer_ident = threading.get_ident()
+            return call(*args)
+
+        return self._writer.submit(on_writer)
+
+    def _write(self, call: Callable[..., T], *args: Any, default: T) -> T:
+        """A write from a caller: in order on the writer thread; the reactor never waits."""
+        if threading.get_ident() == self._writer_ident:
+            return call(*args)
+        future = self.submit(call, *args)
+        if on_reactor_thread():
+            future.add_done_callback(_log_error)
+            return default
+        return future.result()
+
+    def _guarded(self, write: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """On the writer thread: drain the spool, then write; retry transient errors for
+        `retry_seconds`, then `fallback()` (spool the write). The outage is remembered."""
+        if self._down and self._clock() < self._probe_at:
+            return fallback()
+        deadline = self._clock() + (0.0 if self._down else self.retry_seconds)
         delay = 0.5
-        last: BaseException | None = None
-        for attempt in range(1, tries + 1):
+        while True:
             try:
                 self.drain()
                 result = write()
             except self.transient_errors as exc:
-                last = exc
-                if attempt == tries or self._clock() + delay > deadline:
-                    break
-                logger.info(
-                    "store write failed (%s); retry %d in %.1fs", _short(exc), attempt, delay
-                )
-                self._sleep(delay)
-                delay *= 2
+                if self._clock() + delay > deadline or self._closing.is_set():
+                    self.mark_down(exc)
+                    return fallback()
+                logger.info("store write failed (%s); trying again in %.1fs", _short(exc), delay)
+                self._closing.wait(delay)  # the writer thread waits, never the reactor
+                delay = min(delay * 2, 5.0)
                 continue
+            except Exception as exc:  # not an outage, but the write must not be lost either
+                logger.error("store write failed (%s): kept in the spool", _short(exc))
+                return fallback()
             if self._down:
                 logger.warning("store %s is back; spooling stopped", self.uri_for_display)
             self._down = False
             return result
+
+    def mark_down(self, exc: BaseException | None) -> None:
         if not self._down:
             logger.warning(
                 "store %s unreachable (%s): spooling writes to %s",
                 self.uri_for_display,
-                _short(last),
+                _short(exc),
                 self.spool.path,
             )
         self._down = True
-        self._down_until = self._clock() + self.outage_seconds
-        raise StoreUnavailable(_short(last))
+        self._probe_at = self._clock() + self.outage_seconds
 
     def drain(self) -> DrainReport:
         """Write what the spool holds into the store (transient errors propagate)."""
-        return self.spool.drain(self.inner, on_progress=self.on_replay)
+        return self.spool.drain(self.inner, on_progress=self._replayed)
+
+    def _replayed(self, report: DrainReport) -> None:
+        if self.on_replay is not None:
+            run_on_reactor(self.on_replay, report)  # counters belong to the reactor thread
+
+    def drain_now(self) -> DrainReport:
+        """One try at replaying the spool, outage or not; transient errors propagate."""
+        report = self.drain()
+        if self._down:
+            logger.warning("store %s is back; spooling stopped", self.uri_for_display)
+        self._down = False
+        return report
 
     def drain_if_reachable(self) -> DrainReport | None:
-        """At start: replay the spool when the store answers; None when it does not."""
+        """Replay the spool when the store answers; None when it does not (one try)."""
         try:
-            return self._guarded(DrainReport)
-        except StoreUnavailable:
+            return self.submit(self.drain_now).result()
+        except self.transient_errors as exc:
+            self.mark_down(exc)
             return None
 
     # ---- writes ----------------------------------------------------------------------------
 
+    def write_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+        """On the writer thread: upsert, clear the failures the articles resolve; else spool."""
+
+        def write() -> list[UpsertOutcome]:
+            outcomes = self.inner.upsert_articles(articles)
+            clear_resolved(self.inner, outcomes)
+            return outcomes
+
+        def spool() -> list[UpsertOutcome]:
+            self.spool.append({"op": "article", "doc": dict(article)} for article in articles)
+            return _spooled(articles)
+
+        return self._guarded(write, spool)
+
+    def record_unwritten(self, failure: Mapping[str, Any]) -> None:
+        """On the writer thread: file the "articles wait in the spool" record, unless the
+        spool was replayed meanwhile (a drain clears the record; it must not come after)."""
+        failure = {**failure, "attempt_id": uuid.uuid4().hex}
+
+        def write() -> None:
+            if self.spool.pending_articles():
+                self.inner.record_failure(failure)
+
+        self._guarded(write, lambda: self.spool.append([{"op": "failure", "doc": failure}]))
+
     def upsert_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
         if not articles:
             return []
-        try:
-            return self._guarded(lambda: self.inner.upsert_articles(articles))
-        except StoreUnavailable:
-            self.spool.append({"op": "article", "doc": dict(article)} for article in articles)
-            return [UpsertOutcome(SPOOLED, dict(article)) for article in articles]
+        batch = [dict(article) for article in articles]
+        return self._write(self.write_articles, batch, default=_spooled(batch))
 
     def record_failure(self, failure: Mapping[str, Any]) -> None:
         # One attempt id for every retry and the replay: the attempt counts once.
         failure = {**failure, "attempt_id": failure.get("attempt_id") or uuid.uuid4().hex}
-        try:
-            self._guarded(lambda: self.inner.record_failure(failure))
-        except StoreUnavailable:
-            self.spool.append([{"op": "failure", "doc": failure}])
+        self._write(
+            self._guarded,
+            lambda: self.inner.record_failure(failure),
+            lambda: self.spool.append([{"op": "failure", "doc": failure}]),
+            default=None,
+        )
 
     def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
         urls, article_ids = [u for u in urls if u], [a for a in article_ids if a]
         if not urls and not article_ids:
             return 0
-        try:
-            return self._guarded(lambda: self.inner.clear_failures(urls, article_ids))
-        except StoreUnavailable:
+
+        def spool() -> int:
             self.spool.append([{"op": "clear_failures", "urls": urls, "article_ids": article_ids}])
             return 0
 
+        return self._write(
+            self._guarded, lambda: self.inner.clear_failures(urls, article_ids), spool, default=0
+        )
+
     def record_run(self, run: Mapping[str, Any]) -> None:
-        try:
-            self._guarded(lambda: self.inner.record_run(run))
-        except StoreUnavailable:
-            self.spool.append([{"op": "run", "doc": dict(run)}])
+        run = dict(run)
+        self._write(
+            self._guarded,
+            lambda: self.inner.record_run(run),
+            lambda: self.spool.append([{"op": "run", "doc": run}]),
+            default=None,
+        )
 
     def set_checkpoint(self, name: str, value: Any) -> None:
-        try:
-            self._guarded(lambda: self.inner.set_checkpoint(name, value))
-        except StoreUnavailable:
-            self.spool.append([{"op": "checkpoint", "name": name, "value": value}])
+        entry = {"op": "checkpoint", "name": name, "value": value}
+        self._write(
+            self._guarded,
+            lambda: self.inner.set_checkpoint(name, value),
+            lambda: self.spool.append([entry]),
+            default=None,
+        )
 
     def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
         pairs = [[int(lo), int(hi)] for lo, hi in intervals]
@@ -437,8 +534,20 @@ class SpoolingStore(Store):
         return self.inner.get_checkpoint(name)
 
     def close(self) -> None:
-        self.inner.close()
+        """Close after every write made so far. On the reactor thread this returns at once:
+        the writer thread finishes the queue (the interpreter waits for it at exit), so
+        closing never holds up the reactor (a blocked reactor at shutdown let Scrapy's
+        download-handler timeout fire after its Deferred had fired: AlreadyCalledError)."""
+        self._write(self.inner.close, default=None)
+        self._writer.shutdown(wait=not on_reactor_thread())
+
+
+def _log_error(future: Future[Any]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        logger.error("store write failed: %s", _short(exc))
 
 
 def _short(exc: BaseException | None) -> str:
-    return redact_uri(f"{type(exc).__name__}: {exc}".splitlines()[0])[:200]
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0].split(" (configured timeouts")[0]
+    return redact_uri(text)[:200]
