@@ -6,7 +6,6 @@ few MongoDB-only cases (per-document failures, the 16 MB limit) say so in their 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -394,7 +393,7 @@ def test_spool_keeps_feed_paging_state_while_the_store_is_down(
         require_server=False,
     )
     spool = Spool(tmp_path / "spool.jsonl")
-    spooling = SpoolingStore(down, spool, tries=1, retry_seconds=1, outage_seconds=60)
+    spooling = SpoolingStore(down, spool, retry_seconds=1, outage_seconds=60)
     spooling.add_feed_coverage("emnews", [(10, 20)])
     spooling.lower_feed_floor("emnews", 5)
     assert spool.pending() == 2

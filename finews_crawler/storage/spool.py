@@ -496,16 +496,22 @@ class SpoolingStore(Store):
 
     def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
         pairs = [[int(lo), int(hi)] for lo, hi in intervals]
-        try:
-            self._guarded(lambda: self.inner.add_feed_coverage(feed, pairs))
-        except StoreUnavailable:
-            self.spool.append([{"op": "feed_coverage", "feed": feed, "intervals": pairs}])
+        entry = {"op": "feed_coverage", "feed": feed, "intervals": pairs}
+        self._write(
+            self._guarded,
+            lambda: self.inner.add_feed_coverage(feed, pairs),
+            lambda: self.spool.append([entry]),
+            default=None,
+        )
 
     def lower_feed_floor(self, feed: str, floor: int) -> None:
-        try:
-            self._guarded(lambda: self.inner.lower_feed_floor(feed, floor))
-        except StoreUnavailable:
-            self.spool.append([{"op": "feed_floor", "feed": feed, "floor": int(floor)}])
+        entry = {"op": "feed_floor", "feed": feed, "floor": int(floor)}
+        self._write(
+            self._guarded,
+            lambda: self.inner.lower_feed_floor(feed, floor),
+            lambda: self.spool.append([entry]),
+            default=None,
+        )
 
     # ---- reads go straight through -------------------------------------------------------
 
