@@ -27,7 +27,9 @@ class Article(scrapy.Item):
     """The stored record; field meanings are documented in README.md ("Article schema")."""
 
     _id = scrapy.Field()
-    info_code = scrapy.Field()
+    source = scrapy.Field()  # the adapter's name: eastmoney, generic, ...
+    source_id = scrapy.Field()  # the source's own number for the article
+    info_code = scrapy.Field()  # East Money's own field (NW + the 18-digit number)
     url = scrapy.Field()
     source_url = scrapy.Field()
     title = scrapy.Field()

@@ -56,7 +56,7 @@ def plan_feed_retries(failures: Iterable[Mapping[str, Any]]) -> dict[str, list[s
 
 
 def feed_of_record(failure: Mapping[str, Any]) -> str | None:
-    from finews_crawler.sources.eastmoney import feed_of_url
+    from finews_crawler.sources import feed_of_url
 
     return feed_of_url(str(failure.get("url") or "").split("#", 1)[0])
 

@@ -6,7 +6,7 @@ import os
 
 from finews_crawler import __version__
 from finews_crawler.flags import env_flag
-from finews_crawler.sources.eastmoney import DEFAULT_SHARE_BASE
+from finews_crawler.sources import all_adapters
 
 BOT_NAME = "finews_crawler"
 SPIDER_MODULES = ["finews_crawler.spiders"]
@@ -91,11 +91,11 @@ FINEWS_STORE_BATCH_SIZE = 500
 FINEWS_STORE_FLUSH_SECONDS = 2.0  # also written on this timer, not only when full
 FINEWS_STORE_RETRY_SECONDS = 5.0  # a write waits this long for MongoDB, then is spooled
 
-# Where share pages are built from infoCodes: the real source unless told otherwise.
-FINEWS_SHARE_BASE = os.environ.get("FINEWS_SHARE_BASE", DEFAULT_SHARE_BASE)
-# News feeds (spiders emnews, emmedia, emmarket, feeds): the hosts the archive's generator used.
-FINEWS_FEED_BASE = os.environ.get("FINEWS_FEED_BASE", "http://183.136.162.242")
-FINEWS_MARKET_FEED_BASE = os.environ.get("FINEWS_MARKET_FEED_BASE", "http://43.240.125.15:1818")
+# Each source's hosts (e.g. FINEWS_SHARE_BASE, FINEWS_FEED_BASE): the adapter's defaults, the
+# real source unless the environment or `-s NAME=...` says otherwise.
+for _adapter in all_adapters():
+    for _name, _default in _adapter.settings_defaults().items():
+        globals()[_name] = os.environ.get(_name, _default)
 # Feed paging (finews_crawler/incremental.py): depth of a first run / refresh run, the cap for
 # gap filling and since backfills, failed pages in a row before a feed gives up, how often
 # the pager asks the store whether a page's articles are all in (then its range counts), and

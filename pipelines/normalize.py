@@ -12,13 +12,12 @@ from finews_crawler.parsing import html_text, stock_codes
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
 from finews_crawler.parsing.html_text import CONTROL_CHARS
 from finews_crawler.parsing.sanitize import sanitize_html
-from finews_crawler.sources import identify
+from finews_crawler.sources import SourceAdapter, identify
 from pipelines.extract import ExtractedPage
 from pipelines.run import StageFailure
 from pipelines.stage import Stage
 
 _SPACES = re.compile(r"\s+")
-_SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富)\s*$")
 SUMMARY_FALLBACK_CHARS = 140
 
 
@@ -33,9 +32,12 @@ def clean_text(value: Any, field: str = "text") -> str | None:
     return _SPACES.sub(" ", CONTROL_CHARS.sub("", html.unescape(value))).strip() or None
 
 
-def clean_title(value: Any) -> str | None:
+def clean_title(value: Any, adapter: SourceAdapter | None = None) -> str | None:
+    """A one-line title without the source's decoration (its adapter's clean_title)."""
     title = clean_text(value, "title")
-    return (_SITE_SUFFIX.sub("", title) or None) if title else None
+    if title and adapter is not None:
+        title = adapter.clean_title(title).strip()
+    return title or None
 
 
 def clean_media(value: Any) -> str | None:
@@ -50,7 +52,7 @@ def normalize(page: ExtractedPage) -> Article:
     body_html = extracted.body_html or ""
     tree = html_text.parse_fragment(body_html)
     # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
-    securities, boards = stock_codes.from_html(tree)
+    securities, boards = stock_codes.from_html(tree, adapter.stock_mention)
     media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)
 
@@ -72,10 +74,13 @@ def normalize(page: ExtractedPage) -> Article:
         summary = body.lines[0][:SUMMARY_FALLBACK_CHARS]
     return Article(
         _id=identity.article_id,
-        info_code=identity.info_code,
+        source=identity.source,
+        source_id=identity.source_id,
+        **identity.fields,
         url=identity.canonical_url,
         source_url=context.get("source_url") or raw["url"],
-        title=clean_title(extracted.title) or clean_title(context.get("feed_title")),
+        title=clean_title(extracted.title, adapter)
+        or clean_title(context.get("feed_title"), adapter),
         published_at=published_at,
         media=media or clean_media(context.get("feed_media")),
         summary=summary,

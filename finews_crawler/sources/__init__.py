@@ -13,6 +13,8 @@ from functools import cache
 from finews_crawler.sources.base import (
     Extracted,
     ExtractionError,
+    FeedRequest,
+    FeedSpec,
     FollowUp,
     Identity,
     Page,
@@ -22,22 +24,27 @@ from finews_crawler.sources.base import (
 __all__ = [
     "Extracted",
     "ExtractionError",
+    "FeedRequest",
+    "FeedSpec",
     "FollowUp",
     "Identity",
     "Page",
     "SourceAdapter",
     "adapter_for",
+    "adapter_named",
     "all_adapters",
+    "all_feeds",
+    "feed_of_url",
     "identify",
 ]
 
 
 @cache
 def all_adapters() -> tuple[SourceAdapter, ...]:
-    """Every module in this package with an ADAPTER, most specific first."""
+    """Every module (or package) here with an ADAPTER, most specific first."""
     found = []
     for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name == "base" or module_info.ispkg:
+        if module_info.name == "base":
             continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         adapter = getattr(module, "ADAPTER", None)
@@ -55,3 +62,25 @@ def identify(url: str) -> Identity | None:
     """The article identity a URL reveals, asking the adapter that owns it."""
     adapter = adapter_for(url)
     return adapter.identify(url) if adapter else None
+
+
+def adapter_named(name: str) -> SourceAdapter | None:
+    """The adapter of a source by its name (an article's `source` field)."""
+    return next((adapter for adapter in all_adapters() if adapter.name == name), None)
+
+
+@cache
+def all_feeds() -> dict[str, tuple[SourceAdapter, FeedSpec]]:
+    """Every feed every source offers, by feed name (feed names are unique across sources)."""
+    found: dict[str, tuple[SourceAdapter, FeedSpec]] = {}
+    for adapter in all_adapters():
+        for spec in adapter.feeds():
+            if spec.name in found:
+                raise ValueError(f"feed {spec.name!r} offered by two sources")
+            found[spec.name] = (adapter, spec)
+    return found
+
+
+def feed_of_url(url: str) -> str | None:
+    """The feed a feed-page URL belongs to, asking every source; None when it is no feed page."""
+    return next((name for adapter in all_adapters() if (name := adapter.feed_of_url(url))), None)

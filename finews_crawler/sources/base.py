@@ -9,7 +9,7 @@ generic and ask the adapter.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -94,11 +94,20 @@ class FollowUp:
 
 @dataclass
 class Identity:
-    """How a source numbers an article: the same number however the article was reached."""
+    """How a source numbers an article: the same number however the article was reached.
+
+    `article_id` is the stored `_id` (namespaced by the adapter: `<source>:<source_id>` unless
+    the source's own numbers are the ids); `fields` are the source's own identity fields kept
+    in the article document as they are; `numbered` is False when the id is only a hash of
+    the URL (no number of the source's own).
+    """
 
     article_id: str
-    info_code: str | None
+    source: str
+    source_id: str
     canonical_url: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    numbered: bool = True
 
 
 @dataclass
@@ -114,6 +123,34 @@ class Extracted:
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     extractor: str = ""
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """One feed page to fetch: its URL and what the next page's request needs (page number,
+    cursor) -- carried in the request context, so paging needs no shared memory."""
+
+    url: str
+    page: int
+    context: dict[str, Any] = field(default_factory=dict)  # handed to the page's reader
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A feed a source offers: its name, how it pages (finews_crawler/paging/rule.py: page
+    number, opaque cursor, time cursor) and how to build its requests. The generic feed
+    spider (spiders/feeds.py) serves every adapter's feeds from these alone.
+
+    first(settings, count) -> the first (newest) page's request;
+    next(current, listing, settings, count) -> the request after `current` given what that
+      page listed, or None when the page shows the end of the feed.
+    """
+
+    name: str
+    paging: str
+    first: Callable[[Any, int], FeedRequest]
+    next: Callable[[FeedRequest, Any, Any, int], FeedRequest | None]
+    spiders: tuple[str, ...] = ()  # spider names (besides `feeds`) that page this feed
 
 
 class SourceAdapter:
@@ -138,6 +175,48 @@ class SourceAdapter:
 
     def identify(self, url: str) -> Identity | None:
         """The article behind a URL when the URL alone tells (any route, any mirror)."""
+        return None
+
+    def article_identity(
+        self, source_id: str, canonical_url: str, fields: dict[str, Any] | None = None
+    ) -> Identity:
+        """The identity of an article this source numbers `source_id`: `_id` is
+        `<source>:<source_id>` unless `own_ids` says the source's numbers are the ids."""
+        article_id = source_id if self.own_ids else f"{self.name}:{source_id}"
+        return Identity(article_id, self.name, source_id, canonical_url, dict(fields or {}))
+
+    # True when the source's own numbers are the stored `_id`s (kept for East Money, whose
+    # 18-digit numbers were the ids before sources were namespaced).
+    own_ids: ClassVar[bool] = False
+
+    def clean_title(self, title: str) -> str:
+        """The title without the source's decoration (a site-name suffix and the like)."""
+        return title
+
+    def stock_mention(self, element: Any) -> Any:
+        """A Security or Board this source's markup names in one HTML element (quote links,
+        data attributes); None when the element names none. Text mentions are generic."""
+        return None
+
+    def feeds(self) -> tuple[FeedSpec, ...]:
+        """The feeds this source offers (empty: the source has none)."""
+        return ()
+
+    def feed_of_url(self, url: str) -> str | None:
+        """The name of the feed a feed-page URL belongs to; None when it is no feed page."""
+        return None
+
+    def settings_defaults(self) -> dict[str, Any]:
+        """Scrapy setting defaults this source brings (its hosts), read by settings.py."""
+        return {}
+
+    def share_url(self, article: Mapping[str, Any], settings: Any = None) -> str | None:
+        """A public link to the article for readers (exports), None when the source has none."""
+        return article.get("url")
+
+    def request_for(self, target: str, settings: Any = None) -> str | None:
+        """The URL to fetch for a target given in this source's own notation (an article
+        number), None when the target is not one."""
         return None
 
     def media_from_body(self, body: Any) -> str | None:

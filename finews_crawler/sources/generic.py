@@ -73,7 +73,8 @@ class GenericAdapter(SourceAdapter):
 
     def identify(self, url: str) -> Identity | None:
         canonical = canonical_url(url)
-        return Identity(article_id=url_hash_id(canonical), info_code=None, canonical_url=canonical)
+        number = url_hash_id(canonical)  # "u" + hash: its own namespace, kept as the `_id`
+        return Identity(number, self.name, number, canonical, numbered=False)
 
     def extract(self, page: Page) -> Extracted:
         if "html" not in page.content_type.lower() and not page.text.lstrip().startswith("<"):

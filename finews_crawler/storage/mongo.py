@@ -8,12 +8,15 @@ The URI says it explicitly, so it beats the environment. `collection` is ours an
 before the URI reaches pymongo; every other URI option (timeouts, auth, TLS) is pymongo's.
 
 Schema, for downstream readers (one database):
-  <collection>          one document per article, `_id` = 18-digit article id; fields as in
+  <collection>          one document per article, `_id` = the article id (its source's own
+                        number, or `<source>:<number>`, see `source`/`source_id`); fields as in
                         README "Article schema" plus `revision` (1, 2, ... bumped only when
                         `content_hash` changes), `first_seen_at`, `updated_at`, and
                         `truncated: true` when a body was cut to fit MongoDB's 16 MB limit.
                         Indexes: published_at desc, stocks.code, media, url,
-                        info_code (unique, sparse).
+                        (source, source_id). Collections of schema 1 (a unique index on
+                        a source's own field) are migrated when opened: `source` and
+                        `source_id` set on old documents, the old unique index dropped.
   <collection>_history  previous versions: `_id` = "<article id>:<revision>", `article_id`,
                         `revision`, `archived_at` + the old fields. Index: article_id.
   failures              one per failing URL (`_id` = url): stage, reason, retriable, attempts,
@@ -66,6 +69,7 @@ from finews_crawler.storage.base import (
     json_default,
     utcnow,
 )
+from finews_crawler.storage.migration import legacy_identity
 from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode
 
@@ -195,14 +199,16 @@ def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
     return found
 
 
-# What downstream readers filter and sort on (documented above); info_code is unique.
+# What downstream readers filter and sort on (documented above); `_id` is the key.
 ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
     ([("published_at", pymongo.DESCENDING)], {}),
     ([("stocks.code", pymongo.ASCENDING)], {}),
     ([("media", pymongo.ASCENDING)], {}),
     ([("url", pymongo.ASCENDING)], {}),
-    ([("info_code", pymongo.ASCENDING)], {"unique": True, "sparse": True}),
+    ([("source", pymongo.ASCENDING), ("source_id", pymongo.ASCENDING)], {}),
 )
+# Unique indexes of schema 1 on fields that are no longer keys (dropped when met).
+LEGACY_INDEXES = ("info_code_1",)
 
 
 class MongoStore(Store):
@@ -300,6 +306,7 @@ class MongoStore(Store):
             return
         self._client.admin.command("ping")
         try:
+            self._migrate()
             for keys, options in ARTICLE_INDEXES:
                 self._articles.create_index(keys, **options)
             self._history.create_index([("article_id", pymongo.ASCENDING)])
@@ -320,6 +327,22 @@ class MongoStore(Store):
                 f"cannot create indexes in {self.uri_for_display}: {self._scrub(exc)}"
             ) from exc
         self._ready = True
+
+    def _migrate(self) -> None:
+        """Schema 1 -> 2 in place, idempotent (several workers may run it at once): old
+        documents get `source`/`source_id`, the old unique index goes."""
+        if not any(name in LEGACY_INDEXES for name in self._articles.index_information()):
+            return
+        updates = []
+        for doc in self._articles.find({"source": {"$exists": False}}, {"extractor": 1}):
+            source, source_id = legacy_identity(doc)
+            change = {"$set": {"source": source, "source_id": source_id}}
+            updates.append(UpdateOne({"_id": doc["_id"]}, change))
+        for chunk in chunks(updates):
+            self._articles.bulk_write(chunk, ordered=False)
+        for name in LEGACY_INDEXES:
+            if name in self._articles.index_information():
+                self._articles.drop_index(name)
 
     # ---- articles ------------------------------------------------------------------------
 

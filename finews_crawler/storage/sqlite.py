@@ -1,8 +1,9 @@
 """The embedded default store: one SQLite file, zero setup.
 
 Articles are JSON documents in a table keyed by `_id`, with the fields readers filter on
-(published_at, media, info_code, url) copied into indexed columns. WAL mode lets exports
-read while a crawl writes, and several local workers share one file.
+(source, source_id, published_at, media, url) copied into indexed columns. WAL mode lets
+exports read while a crawl writes, and several local workers share one file. The schema
+version is SQLite's `user_version`; files of an older schema are migrated when opened.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from finews_crawler.storage.base import (
     json_default,
     utcnow,
 )
+from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
+ARTICLES_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     _id TEXT PRIMARY KEY,
-    info_code TEXT,
+    source TEXT,
+    source_id TEXT,
     url TEXT,
     published_at TEXT,
     media TEXT,
@@ -39,8 +42,11 @@ CREATE TABLE IF NOT EXISTS articles (
     revision INTEGER,
     doc TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS articles_info_code ON articles(info_code)
-    WHERE info_code IS NOT NULL;
+"""
+SCHEMA = (
+    ARTICLES_TABLE.format(name="articles")
+    + """
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source, source_id);
 CREATE INDEX IF NOT EXISTS articles_published_at ON articles(published_at DESC);
 CREATE INDEX IF NOT EXISTS articles_media ON articles(media);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
@@ -77,6 +83,7 @@ CREATE TABLE IF NOT EXISTS feed_floors (
     floor INTEGER NOT NULL
 );
 """
+)
 # Rows per feed beyond which an add also merges the feed's intervals (same transaction).
 COMPACT_ABOVE = 64
 
@@ -126,12 +133,39 @@ class SQLiteStore(Store):
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
                 self._db.executescript(SCHEMA)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def _migrate(self) -> None:
+        """A file of schema 1 (an `info_code` column with a unique index) rebuilt in place:
+        the same rows with `source`/`source_id` columns, also set in each document. One
+        transaction, so a worker opening the file meanwhile sees the old or the new table."""
+        with self._transaction():
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+            if "info_code" not in columns:
+                return  # new file, or migrated already (by another worker, too)
+            self._db.execute(ARTICLES_TABLE.format(name="articles_migrating"))
+            rows = []
+            for article_id, url, published, media, digest, revision, text in self._db.execute(
+                "SELECT _id, url, published_at, media, content_hash, revision, doc FROM articles"
+            ):
+                doc = json.loads(text)
+                source, source_id = legacy_identity(doc)
+                doc.setdefault("source", source)
+                doc.setdefault("source_id", source_id)
+                rows.append(
+                    (article_id, source, source_id, url, published, media, digest, revision)
+                    + (dumps(doc),)
+                )
+            self._db.executemany("INSERT INTO articles_migrating VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            self._db.execute("DROP TABLE articles")  # its indexes, the unique one too, go with it
+            self._db.execute("ALTER TABLE articles_migrating RENAME TO articles")
 
     # ---- articles ------------------------------------------------------------------------
 
@@ -160,16 +194,18 @@ class SQLiteStore(Store):
                 history,
             )
             self._db.executemany(
-                "INSERT INTO articles(_id, info_code, url, published_at, media, content_hash,"
-                " revision, doc) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(_id) DO UPDATE SET"
-                " info_code=excluded.info_code, url=excluded.url,"
+                "INSERT INTO articles(_id, source, source_id, url, published_at, media,"
+                " content_hash, revision, doc) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(_id)"
+                " DO UPDATE SET source=excluded.source, source_id=excluded.source_id,"
+                " url=excluded.url,"
                 " published_at=excluded.published_at, media=excluded.media,"
                 " content_hash=excluded.content_hash, revision=excluded.revision,"
                 " doc=excluded.doc",
                 [
                     (
                         doc["_id"],
-                        doc.get("info_code"),
+                        doc.get("source"),
+                        doc.get("source_id"),
                         doc.get("url"),
                         _iso(doc.get("published_at")),
                         doc.get("media"),

@@ -10,6 +10,9 @@ Routes to one article, all carrying the same 18-digit number:
                                              news feeds (JSON lists, newest first): navigate()
                                              turns each entry into a text-API request
 Matching is by path, not host, so mirrors (finews.zning.xyz, choicewzp1, a local mock) work.
+Everything East Money-specific lives in this package: URL rules, feeds and how they page,
+extraction per page type, title clean-up, stock notations (stocks.py), identity (the 18-digit
+number is the article's `_id`; `info_code` is kept as East Money's own field), default hosts.
 """
 
 from __future__ import annotations
@@ -26,15 +29,21 @@ from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.base import (
     Extracted,
     ExtractionError,
+    FeedRequest,
+    FeedSpec,
     FollowUp,
     Identity,
     NotJSON,
     Page,
     SourceAdapter,
 )
+from finews_crawler.sources.eastmoney import stocks
 
 # The real source: East Money's text API and share pages have been seen on this host.
 DEFAULT_SHARE_BASE = "https://app.jg.eastmoney.com"
+DEFAULT_FEED_BASE = "http://183.136.162.242"  # the archive's feed hosts
+DEFAULT_MARKET_FEED_BASE = "http://43.240.125.15:1818"
+_SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富)\s*$")
 CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 SHARE_PATH = "/html_News/NewsShare.html"
 TEXT_API_PATH = "/NewsData/GetNewsText.do"
@@ -149,6 +158,32 @@ def feed_of_url(url: str) -> str | None:
     return None
 
 
+def _feed_spec(feed: Feed, spider: str) -> FeedSpec:
+    """A feed as the generic feed spider serves it: page numbers, 1 = newest; the end is an
+    empty page (the pager sees it), so `next` always asks for the page after."""
+    setting = "FINEWS_MARKET_FEED_BASE" if feed.market_host else "FINEWS_FEED_BASE"
+    default = DEFAULT_MARKET_FEED_BASE if feed.market_host else DEFAULT_FEED_BASE
+
+    def request(settings: Any, count: int, page: int) -> FeedRequest:
+        base = settings.get(setting) or default
+        article_base = settings.get("FINEWS_SHARE_BASE") or DEFAULT_SHARE_BASE
+        return FeedRequest(feed_url(base, feed, page, count), page, {"article_base": article_base})
+
+    return FeedSpec(
+        name=feed.name,
+        paging=feed.paging,
+        first=lambda settings, count: request(settings, count, 1),
+        next=lambda current, listing, settings, count: request(settings, count, current.page + 1),
+        spiders=(spider,),
+    )
+
+
+FEED_SPECS: tuple[FeedSpec, ...] = tuple(
+    _feed_spec(feed, "emmarket" if name.startswith("emmarket") else name)
+    for name, feed in FEEDS.items()
+)
+
+
 def read_feed(page: Page) -> FeedListing:
     """A feed page as the pager reads it: each usable entry as a text-API request carrying
     the feed's fields, and each entry that cannot be followed (not an object, no infoCode)
@@ -254,6 +289,44 @@ class EastMoneyAdapter(SourceAdapter):
             or (parts.hostname or "").endswith("eastmoney.com")
         )
 
+    own_ids: ClassVar[bool] = True  # the 18-digit numbers were the `_id`s from the start
+
+    def clean_title(self, title: str) -> str:
+        """Titles of pages end in `_东方财富网` (or 天天基金网): the site, not the title."""
+        return _SITE_SUFFIX.sub("", title)
+
+    def stock_mention(self, element: Any) -> Any:
+        return stocks.stock_mention(element)
+
+    def settings_defaults(self) -> dict[str, Any]:
+        return {
+            "FINEWS_SHARE_BASE": DEFAULT_SHARE_BASE,
+            "FINEWS_FEED_BASE": DEFAULT_FEED_BASE,
+            "FINEWS_MARKET_FEED_BASE": DEFAULT_MARKET_FEED_BASE,
+        }
+
+    def share_url(self, article: Any, settings: Any = None) -> str | None:
+        """The share page on FINEWS_SHARE_BASE (the real host by default) for the article."""
+        code = as_info_code(str(article.get("info_code") or article.get("source_id") or ""))
+        if code is None:
+            return article.get("url")
+        base = settings.get("FINEWS_SHARE_BASE") if settings is not None else None
+        return share_url(base or DEFAULT_SHARE_BASE, code)
+
+    def request_for(self, target: str, settings: Any = None) -> str | None:
+        """An infoCode or a bare 18-digit number: its share page on FINEWS_SHARE_BASE."""
+        code = as_info_code(target)
+        if code is None:
+            return None
+        base = settings.get("FINEWS_SHARE_BASE") if settings is not None else None
+        return share_url(base or DEFAULT_SHARE_BASE, code)
+
+    def feeds(self) -> tuple[FeedSpec, ...]:
+        return FEED_SPECS
+
+    def feed_of_url(self, url: str) -> str | None:
+        return feed_of_url(url)
+
     def identify(self, url: str) -> Identity | None:
         path = urlsplit(url).path
         number = None
@@ -268,10 +341,8 @@ class EastMoneyAdapter(SourceAdapter):
                     break
         if number is None:
             return None
-        return Identity(
-            article_id=number,
-            info_code=f"NW{number}",
-            canonical_url=CANONICAL_ARTICLE_URL.format(id=number),
+        return self.article_identity(
+            number, CANONICAL_ARTICLE_URL.format(id=number), {"info_code": f"NW{number}"}
         )
 
     # ---- navigation ----------------------------------------------------------------------
