@@ -222,7 +222,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 0
     from finews_crawler.exporters.jekyll import SiteOptions, export_jekyll
 
-    options = SiteOptions(share_base=args.share_base, site_url=args.site_url)
+    shares = {"FINEWS_SHARE_BASE": args.share_base}  # the East Money share-link host
+    options = SiteOptions(source_settings=shares, site_url=args.site_url)
     with _open(args) as store:
         result = export_jekyll(
             store, args.out, query=query, since_last=args.since_last, options=options

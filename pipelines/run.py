@@ -67,7 +67,7 @@ def failure_article_id(item: Mapping[str, Any], url: str) -> str | None:
     context = item.get("context") or {}
     for candidate in (url, item.get("url"), context.get("source_url")):
         identity = identify(candidate) if candidate else None
-        if identity and identity.info_code:
+        if identity and identity.numbered:
             return identity.article_id
     return None
 

@@ -183,7 +183,9 @@ def test_jsonl_cli_filters(store_uri: str, tmp_path: Path) -> None:
 def test_jekyll_posts_hold_the_stored_values(store_uri: str, tmp_path: Path) -> None:
     site = tmp_path / "site"
     with open_store(store_uri) as store:
-        result = export_jekyll(store, site, options=SiteOptions(share_base=SHARE_BASE))
+        result = export_jekyll(
+            store, site, options=SiteOptions(source_settings={"FINEWS_SHARE_BASE": SHARE_BASE})
+        )
         stored = list(store.iter_articles())
     assert (result.written, result.failed) == (len(stored), [])
     posts = sorted((site / "_posts").iterdir())

@@ -13,7 +13,7 @@ Each article becomes `_posts/YYYY-MM-DD-<id>.md` in the archive's format:
     <p>…sanitised body HTML…</p>
     </div>
 
-    <https://app.jg.eastmoney.com/html_News/NewsShare.html?infoCode=NW202204132342073945>
+    <the link its source adapter gives readers (SourceAdapter.share_url), else its URL>
 
     [返回青岛财经网新闻](/category/qingdaocaijingwang.html)｜[返回首页](/)
 
@@ -45,12 +45,11 @@ import yaml
 from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.parsing.slugs import media_slug
-from finews_crawler.sources.eastmoney import DEFAULT_SHARE_BASE, share_url
+from finews_crawler.sources import adapter_named
 from finews_crawler.storage import ArticleQuery, Store
 
 SITE_TZ = timezone(timedelta(hours=8))  # the archive dates every post in Beijing time
 SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_INFO_CODE = re.compile(r"NW\d{18}")
 _POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-(?P<id>.+)\.md$")
 _LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|$:=+-])")  # kramdown's escapable set
@@ -136,9 +135,10 @@ def front_matter(values: Mapping[str, Any]) -> str:
 
 @dataclass
 class SiteOptions:
-    """Where links point: the share-page host and the site's own root (`//host` or '')."""
+    """Where links point: the sources' hosts for their share links, the site's own root."""
 
-    share_base: str = DEFAULT_SHARE_BASE
+    # Settings handed to the sources' share_url (their hosts); empty: each source's default.
+    source_settings: Mapping[str, Any] = field(default_factory=dict)
     site_url: str = ""
 
 
@@ -150,10 +150,10 @@ def _safe_link(url: str) -> str | None:
 
 
 def source_link(article: Mapping[str, Any], options: SiteOptions) -> str | None:
-    code = str(article.get("info_code") or "")
-    if _INFO_CODE.fullmatch(code):
-        return share_url(options.share_base, code)
-    return _safe_link(str(article.get("url") or ""))
+    """The link under a post: what the article's source gives readers, else its URL."""
+    adapter = adapter_named(str(article.get("source") or ""))
+    link = adapter.share_url(article, options.source_settings) if adapter else None
+    return _safe_link(str(link or article.get("url") or ""))
 
 
 def media_labels(article: Mapping[str, Any]) -> tuple[str, str | list[str], str]:
