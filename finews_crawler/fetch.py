@@ -102,13 +102,12 @@ def fetch(
     project = get_project_settings()
     for name, value in (settings or {}).items():
         project.set(name, value, priority="cmdline")
-    share_base = project.get("FINEWS_SHARE_BASE")
 
     outcomes: list[FetchOutcome] = []
     by_url: dict[str, FetchOutcome] = {}
     for target in targets:
         try:
-            url = target_url(target, share_base)
+            url = target_url(target, project)
         except BadTarget as exc:
             outcomes.append(FetchOutcome(target, "", stage="input", reason=str(exc)))
             continue

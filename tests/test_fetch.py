@@ -96,8 +96,8 @@ def test_fetch_refuses_loopback_unless_allowed(tmp_path: Path) -> None:
 
 
 def test_targets_map_to_share_pages_and_junk_is_refused() -> None:
-    base = "http://mirror.example"
-    share = f"{base}/html_News/NewsShare.html?infoCode=NW202204132342073945"
+    base = {"FINEWS_SHARE_BASE": "http://mirror.example"}
+    share = "http://mirror.example/html_News/NewsShare.html?infoCode=NW202204132342073945"
     assert target_url("NW202204132342073945", base) == share
     assert target_url("nw202204132342073945", base) == share
     assert target_url("202204132342073945", base) == share

@@ -1,4 +1,5 @@
-"""Stock-code notations East Money uses, each resolved to code, market and secid."""
+"""Stock-code notations, each resolved to code, market and secid: East Money's own markup
+notations (its adapter's stocks module) and the generic text notations (parsing)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from finews_crawler.parsing import stock_codes
 from finews_crawler.parsing.stock_codes import Board, Security
+from finews_crawler.sources.eastmoney import stocks as em_stocks
 
 
 @pytest.mark.parametrize(
@@ -26,21 +28,21 @@ from finews_crawler.parsing.stock_codes import Board, Security
     ],
 )
 def test_data_code_notations(data_code: str, expected: tuple[str, str, str]) -> None:
-    security = stock_codes.from_data_code(data_code)
+    security = em_stocks.from_data_code(data_code)
     assert isinstance(security, Security)
     assert (security.code, security.market, security.secid) == expected
 
 
 @pytest.mark.parametrize("data_code", ["BK1037|90|1", "90,BK0473"])
 def test_boards_are_not_securities(data_code: str) -> None:
-    board = stock_codes.from_data_code(data_code)
+    board = em_stocks.from_data_code(data_code)
     assert isinstance(board, Board)
     assert board.secid.startswith("90.BK")
 
 
 @pytest.mark.parametrize("data_code", ["", "garbage", "12345|1|1", "600570|99|1", "1,ABC"])
 def test_malformed_data_codes_give_nothing(data_code: str) -> None:
-    assert stock_codes.from_data_code(data_code) is None
+    assert em_stocks.from_data_code(data_code) is None
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,7 @@ def test_malformed_data_codes_give_nothing(data_code: str) -> None:
     ],
 )
 def test_quote_urls(url: str, expected: str) -> None:
-    found = stock_codes.from_quote_url(url)
+    found = em_stocks.from_quote_url(url)
     assert found is not None and found.secid == expected
 
 
@@ -81,7 +83,7 @@ def test_from_html_orders_dedupes_and_names() -> None:
         '<span id="Info.3321"><a class="infokey" href="http://data.eastmoney.com/bbsj/">业绩</a>'
         '</span><span id="bk_90.BK0473"><a class="keytip" data-code="90,BK0473">证券</a></span></p>'
     )
-    securities, boards = stock_codes.from_html(fragment)
+    securities, boards = stock_codes.from_html(fragment, em_stocks.stock_mention)
     assert [s.as_dict() for s in securities] == [
         {"code": "600123", "market": "SH", "secid": "1.600123", "name": "宏达电子"},
         {"code": "300999", "market": "SZ", "secid": "0.300999", "name": "星辰科技"},

@@ -26,8 +26,8 @@ _LIST_SEPARATOR = re.compile(r"\s+|,(?=\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|NW|nw|\d{1
 def split_arg(value: str | None) -> list[str]:
     """`-a url=a,b` and whitespace separated lists alike.
 
-    A comma separates items only before a new URL, infoCode or id: East Money article URLs
-    contain commas themselves (/news/1350,202205312398034850.html).
+    A comma separates items only before a new URL or article number (`NW` + 18 digits, or
+    18 digits): some article URLs contain commas themselves (/news/1350,202205312398034850.html).
     """
     if not value:
         return []

@@ -1,12 +1,13 @@
-"""Spider `fetch`: any URLs or infoCodes, fetched once each, navigated by their adapters.
+"""Spider `fetch`: any URLs or article numbers, fetched once each, navigated by their adapters.
 
 Behind `finews fetch`, and usable directly:
     finews crawl fetch -a url=https://finance.eastmoney.com/a/202204132342073945.html
     finews crawl fetch -a targets="NW202204132342073945 202204132342073945" -a urls_file=f.txt
 
-A target is a URL (share page, text API, article page, any other news page), an infoCode
-(`NW` + 18 digits) or a bare 18-digit East Money id; the last two become share-page URLs on
-FINEWS_SHARE_BASE. URLs are never split on commas: East Money's old article URLs hold one.
+A target is a URL (share page, text API, article page, any other news page) or an article
+number in a source's own notation (East Money: `NW` + 18 digits, or the bare 18 digits), which
+that source's adapter turns into a URL (`SourceAdapter.request_for`, e.g. a share page on
+FINEWS_SHARE_BASE). URLs are never split on commas: some old article URLs hold one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import scrapy
 
-from finews_crawler.sources.eastmoney import as_info_code, share_url
+from finews_crawler.sources import all_adapters
 from finews_crawler.spiders.base import FinewsSpider, read_lines
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -25,20 +26,22 @@ _HOSTISH = re.compile(r"^[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/|$)", re.I)
 
 
 class BadTarget(ValueError):
-    """The input is neither a URL nor an infoCode/article id; the message says what it was."""
+    """The input is neither a URL nor an article number; the message says what it was."""
 
 
-def target_url(target: str, share_base: str) -> str:
-    """The URL to fetch for one command-line target (URL, infoCode or 18-digit id)."""
+def target_url(target: str, settings: Any = None) -> str:
+    """The URL to fetch for one command-line target (a URL, or an article number a source
+    knows by its own notation)."""
     value = target.strip()
-    code = as_info_code(value)
-    if code:
-        return share_url(share_base, code)
+    for adapter in all_adapters():
+        url = adapter.request_for(value, settings)
+        if url:
+            return url
     if _SCHEME.match(value):
         return value  # the link-safety middleware refuses non-http(s) schemes with a reason
     if _HOSTISH.match(value):
         return f"https://{value}"  # "finance.eastmoney.com/a/....html" pasted without scheme
-    raise BadTarget(f"not a URL, infoCode (NW + 18 digits) or 18-digit article id: {value!r}")
+    raise BadTarget(f"not a URL or an article number (NW + 18 digits, 18 digits): {value!r}")
 
 
 def split_targets(value: str | list[str] | None) -> list[str]:
@@ -51,7 +54,7 @@ def split_targets(value: str | list[str] | None) -> list[str]:
 
 def _check(target: str) -> BadTarget | None:
     try:
-        target_url(target, "http://share.invalid")
+        target_url(target)
     except BadTarget as exc:
         return exc
     return None
@@ -78,9 +81,8 @@ class FetchSpider(FinewsSpider):
             raise ValueError("; ".join(bad))
 
     def start_page_requests(self) -> Iterable[scrapy.Request]:
-        base = self.settings.get("FINEWS_SHARE_BASE")
         for target in self.targets:
-            url = target_url(target, base)
+            url = target_url(target, self.settings)
             # dont_filter: the same URL given twice is answered twice, not silently dropped
             request = self.page_request(url, {"target": target})
             yield request.replace(dont_filter=True)
