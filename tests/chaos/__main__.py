@@ -36,10 +36,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_all(scenarios: list[Scenario], jobs: int, budget: float, keep: bool) -> list[Row]:
-    """Every row, `jobs` at a time; rows not started within the budget are errors."""
+    """Every row, `jobs` at a time, biggest first; each crawl ends by the budget's end (a
+    crawl still running then is killed and its row is an error), later rows are not run."""
     deadline = time.monotonic() + budget
     root = Path(tempfile.mkdtemp(prefix="finews-chaos-"))
-    context = Context(root, SharedMongo(root / "shared-secantusdb"), keep)
+    context = Context(root, SharedMongo(root / "shared-secantusdb"), keep, deadline)
 
     def one(scenario: Scenario) -> Row:
         if time.monotonic() > deadline:
@@ -49,8 +50,10 @@ def run_all(scenarios: list[Scenario], jobs: int, budget: float, keep: bool) -> 
         return row
 
     try:
+        order = sorted(scenarios, key=lambda s: -s.cost)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, scenarios))
+            done = dict(zip(order, pool.map(one, order), strict=True))
+        return [done[s] for s in scenarios]
     finally:
         context.mongo.stop()
         if not keep:

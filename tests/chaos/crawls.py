@@ -6,6 +6,7 @@ is stripped of the caller's FINEWS_* variables, and every wait has a timeout.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -36,6 +37,11 @@ class CrawlSpec:
     workdir: Path
     spider_args: tuple[str, ...] = ()
     redis_url: str = ""
+    deadline: float = math.inf  # time.monotonic() by which the whole suite must be done
+
+    def timeout(self) -> float:
+        """CRAWL_TIMEOUT, shortened to what is left of the suite's time budget."""
+        return max(1.0, min(CRAWL_TIMEOUT, self.deadline - time.monotonic()))
 
     def command(self) -> list[str]:
         settings = [f"{name}={self.base_url}" for name in HOSTS] + list(SETTINGS)
@@ -56,6 +62,7 @@ class Crawl:
     """One running crawl; its output goes to a log file in the row's work directory."""
 
     def __init__(self, spec: CrawlSpec, label: str) -> None:
+        self.spec = spec
         self.log_path = spec.workdir / f"{label}.log"
         with self.log_path.open("w", encoding="utf-8") as log:
             self.process = subprocess.Popen(
@@ -75,10 +82,10 @@ class Crawl:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
 
-    def wait(self, timeout: float = CRAWL_TIMEOUT) -> int | str:
-        """Its exit status, or "timeout" after killing a crawl that would not end."""
+    def wait(self) -> int | str:
+        """Its exit status, or "timeout" after killing a crawl that would not end in time."""
         try:
-            return self.process.wait(timeout=timeout)
+            return self.process.wait(timeout=self.spec.timeout())
         except subprocess.TimeoutExpired:
             self.kill()
             return TIMED_OUT
@@ -102,9 +109,7 @@ def articles_requested(log: dict) -> int:
     return len(codes)
 
 
-def wait_until(
-    condition: Callable[[], bool], alive: Callable[[], bool], timeout: float = CRAWL_TIMEOUT
-) -> bool:
+def wait_until(condition: Callable[[], bool], alive: Callable[[], bool], timeout: float) -> bool:
     """Poll `condition` while `alive()`; False when the crawl ended or time ran out first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and alive():

@@ -8,6 +8,7 @@ summary.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -90,11 +91,12 @@ class Row:
 
 @dataclass
 class Context:
-    """What rows share: a root for work directories and the shared SecantusDB."""
+    """What rows share: a root for work directories, the shared SecantusDB, the deadline."""
 
     root: Path
     mongo: SharedMongo
     keep: bool = False
+    deadline: float = math.inf  # time.monotonic() by which every crawl must have ended
 
 
 # ---- the pieces of a row -------------------------------------------------------------------
@@ -167,7 +169,7 @@ def faulty_run(scenario: Scenario, spec: CrawlSpec, site: MockSite, db) -> tuple
     victim, survivor = workers[0], workers[-1]
     point = max(1, int(disruption.at * scenario.articles))
     alive = lambda: all(worker.running() for worker in workers)  # noqa: E731
-    if not crawls.wait_until(lambda: _reached(site, point), alive):
+    if not crawls.wait_until(lambda: _reached(site, point), alive, spec.timeout()):
         statuses = [worker.wait() for worker in workers]
         return statuses[-1], f"crawl ended before {point} articles were requested: {statuses}"
     if disruption.kind == "kill-db":
@@ -238,9 +240,13 @@ def _run(row: Row, scenario: Scenario, context: Context, workdir: Path, stack: E
     stack.callback(site.stop)
     truth = ledger.read_truth(site)
     arguments = spider_args(scenario, truth, site, workdir)
-    spec = CrawlSpec(store_uri, scenario.spider, site.base_url, workdir, arguments, redis_url)
+    spec = CrawlSpec(
+        store_uri, scenario.spider, site.base_url, workdir, arguments, redis_url, context.deadline
+    )
 
     row.faulty_exit, row.error = faulty_run(scenario, spec, site, db)
+    if row.faulty_exit == crawls.TIMED_OUT and not row.error:
+        row.error = "the faulty run did not end in time"
     contents = ledger.read_store(store_uri)
     row.after_faulty = tally = ledger.tally(contents, truth)
     row.poison_unrecorded = ledger.unrecorded(contents.failures, targets, truth)

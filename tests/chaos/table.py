@@ -11,6 +11,7 @@ HEADER = (
     "store",
     "spider",
     "expected",
+    "faulty run: stored / failure records",
     "stored",
     "lost (record / none)",
     "doubled",
@@ -29,13 +30,15 @@ def cells(row: Row) -> tuple[str, ...]:
     s = row.scenario
     head = (s.name, s.store, s.spider)
     if row.skipped:
-        return (*head, str(s.articles), "", "", "", "", "", "", "skip")
-    final = row.final
+        return (*head, str(s.articles), "", "", "", "", "", "", "", "skip")
+    final, faulty = row.final, row.after_faulty
+    after = f"{faulty.stored} / {faulty.failures}" if faulty else ""
     if final is None:
-        counts = (str(s.articles), "", "", "", "")
+        counts = (str(s.articles), after, "", "", "", "")
     else:
         counts = (
             str(final.expected),
+            after,
             str(final.stored),
             f"{final.lost_recorded} / {final.lost_unrecorded}",
             str(final.doubled),
