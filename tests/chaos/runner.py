@@ -116,7 +116,8 @@ def poison_targets(poison: Poison | None, spider: str, articles: int) -> list[Ta
     if poison is None:
         return []
     if poison.target == "feed":
-        return [(re.compile(rf"webapi\?type=102&.*\bpage={int(p)}$"), None) for p in poison.where]
+        pages = (int(page) for page in poison.where)
+        return [(re.compile(rf"webapi\?type=102&.*\bpage={page}\b"), None) for page in pages]
     corpus = MockCorpus(SEED, articles)
     needs_text_api = poison.target == "text-api" and spider != "emnews"
     targets: list[Target] = []
@@ -170,8 +171,13 @@ def faulty_run(scenario: Scenario, spec: CrawlSpec, site: MockSite, db) -> tuple
     point = max(1, int(disruption.at * scenario.articles))
     alive = lambda: all(worker.running() for worker in workers)  # noqa: E731
     if not crawls.wait_until(lambda: _reached(site, point), alive, spec.timeout()):
+        ended = [n for n, worker in enumerate(workers, 1) if not worker.running()]
         statuses = [worker.wait() for worker in workers]
-        return statuses[-1], f"crawl ended before {point} articles were requested: {statuses}"
+        which = f"worker {ended[0]} of 2" if len(workers) > 1 and ended else "the crawl"
+        return statuses[-1], (
+            f"{which} ended before the kill point ({point} of {scenario.articles} articles"
+            f" requested); exit statuses {statuses}"
+        )
     if disruption.kind == "kill-db":
         db.kill()
         time.sleep(disruption.down_seconds)  # the harness thread, not the crawler's reactor
