@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from finews_crawler.bench.mongo import LocalServer
 from finews_crawler.mocksite.corpus import MockCorpus
 from finews_crawler.sources.eastmoney import share_url
 from tests.mongo_server import with_database
@@ -154,11 +155,13 @@ def spider_args(scenario: Scenario, truth: Truth, site: MockSite, workdir: Path)
 def _reached(site: MockSite, count: int) -> bool:
     try:
         return crawls.articles_requested(site.get_json("/_log", timeout=10)) >= count
-    except OSError:
+    except (OSError, ValueError):  # busy or restarting: ask again at the next poll
         return False
 
 
-def faulty_run(scenario: Scenario, spec: CrawlSpec, site: MockSite, db) -> tuple[int | str, str]:
+def faulty_run(
+    scenario: Scenario, spec: CrawlSpec, site: MockSite, db: LocalServer | None
+) -> tuple[int | str, str]:
     """Run the faulty crawl with its disruption: (exit status, harness error or "")."""
     disruption = scenario.disruption
     if disruption.kind == "faults":
@@ -167,10 +170,21 @@ def faulty_run(scenario: Scenario, spec: CrawlSpec, site: MockSite, db) -> tuple
     workers = [Crawl(spec, "faulty")]
     if disruption.kind == "kill-worker":
         workers.append(Crawl(spec, "faulty-2"))
+    try:
+        return _disrupt(scenario, workers, site, db)
+    finally:  # a harness failure must not leave a crawl running
+        for worker in workers:
+            worker.kill()
+
+
+def _disrupt(
+    scenario: Scenario, workers: list[Crawl], site: MockSite, db: LocalServer | None
+) -> tuple[int | str, str]:
+    disruption = scenario.disruption
     victim, survivor = workers[0], workers[-1]
     point = max(1, int(disruption.at * scenario.articles))
     alive = lambda: all(worker.running() for worker in workers)  # noqa: E731
-    if not crawls.wait_until(lambda: _reached(site, point), alive, spec.timeout()):
+    if not crawls.wait_until(lambda: _reached(site, point), alive, victim.spec.timeout()):
         ended = [n for n, worker in enumerate(workers, 1) if not worker.running()]
         statuses = [worker.wait() for worker in workers]
         which = f"worker {ended[0]} of 2" if len(workers) > 1 and ended else "the crawl"
@@ -179,12 +193,12 @@ def faulty_run(scenario: Scenario, spec: CrawlSpec, site: MockSite, db) -> tuple
             f" requested); exit statuses {statuses}"
         )
     if disruption.kind == "kill-db":
+        assert db is not None, "a kill-db row runs on a server of its own"
         db.kill()
         time.sleep(disruption.down_seconds)  # the harness thread, not the crawler's reactor
         try:
             db.start()
         except RuntimeError as exc:
-            survivor.kill()
             return survivor.wait(), f"database did not restart: {str(exc)[:100]}"
         return survivor.wait(), ""
     victim.kill()
