@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -72,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows = run_all(scenarios, args.jobs, args.budget, args.keep)
     print(render(rows))
-    failed = [row for row in rows if row.verdict in ("FAIL", "ERROR")]
+    verdicts = Counter(row.verdict for row in rows)
+    failed = verdicts["FAIL"] + verdicts["ERROR"]
     print(
-        f"\n{len(rows)} rows: {len(rows) - len(failed)} passed or skipped, {len(failed)} failed"
+        f"\n{len(rows)} rows: {verdicts['ok']} ok, {failed} failed, {verdicts['skip']} skipped"
         f" ({time.monotonic() - started:.0f}s)",
         file=sys.stderr,
     )

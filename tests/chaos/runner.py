@@ -286,5 +286,7 @@ def _run(row: Row, scenario: Scenario, context: Context, workdir: Path, stack: E
     row.final = tally
     if tally.failures and not tally.lost:
         row.notes.append(f"{tally.failures} failure record(s) left for stored articles")
+    if row.faulty_exit not in (0, -9) and row.after_faulty and row.after_faulty.complete:
+        row.notes.append(f"faulty run exited {row.faulty_exit} with nothing unfinished")
     if row.last_exit not in (None, 0) and tally.complete:
         row.notes.append(f"last run exited {row.last_exit} with nothing unfinished")
