@@ -57,7 +57,7 @@ bench: venv
 
 # make chaos (full suite, under 15 minutes) | make chaos QUICK=1 (3 SQLite rows, under a minute)
 .PHONY: chaos
-chaos: venv
+chaos: venv system-deps
 	$(BIN)/python -m tests.chaos $(if $(QUICK),--quick,)
 
 lint: venv

@@ -3,12 +3,14 @@
 Runs the scenarios (N at a time), prints one table, and exits 1 when a row lost or doubled
 an article, let a failing URL go unrecorded, or had a faulty run that exited 0 although
 work was left unfinished; 1 also when the harness itself failed or ran out of its time
-budget. Skipped rows (a server or mock fault kind not available here) do not fail it.
+budget, or when any process tried to reach beyond loopback (tests/netguard refuses it).
+Skipped rows (a server or mock fault kind not available here) do not fail it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -16,6 +18,9 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tests.netguard import guard_session, violations_since
+from tests.netguard.sitecustomize import LOG_ENV
 
 from .runner import Context, Row, run_scenario
 from .scenarios import Scenario, catalogue
@@ -71,8 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chaos: no row matches {args.only!r}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    rows = run_all(scenarios, args.jobs, args.budget, args.keep)
+    guard_given = bool(os.environ.get(LOG_ENV))
+    guard_log = guard_session()  # this process and its Python children: loopback only
+    offset = guard_log.stat().st_size
+    try:
+        rows = run_all(scenarios, args.jobs, args.budget, args.keep)
+        refused = violations_since(guard_log, offset)
+    finally:
+        if not guard_given:
+            guard_log.unlink(missing_ok=True)
     print(render(rows))
+    if refused:
+        print(f"\nchaos: a process tried to send a packet outside loopback:\n{refused[:4000]}")
     verdicts = Counter(row.verdict for row in rows)
     failed = verdicts["FAIL"] + verdicts["ERROR"]
     print(
@@ -80,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         f" ({time.monotonic() - started:.0f}s)",
         file=sys.stderr,
     )
-    return 1 if failed else 0
+    return 1 if failed or refused else 0
 
 
 if __name__ == "__main__":

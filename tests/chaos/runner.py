@@ -117,6 +117,8 @@ def poison_targets(poison: Poison | None, spider: str, articles: int) -> list[Ta
     if poison is None:
         return []
     if poison.target == "feed":
+        if not poison.where:
+            return [(re.compile(r"webapi\?type=102&"), None)]
         pages = (int(page) for page in poison.where)
         return [(re.compile(rf"webapi\?type=102&.*\bpage={page}\b"), None) for page in pages]
     corpus = MockCorpus(SEED, articles)

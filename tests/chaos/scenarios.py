@@ -20,10 +20,14 @@ SEED = 7
 # (the store flushes every 2 s) and has requests in flight.
 KILL_LATENCY_MS = 150
 NET_FAULT_KINDS = ("timeout", "reset", "truncated", "malformed")
-# The bad inputs of issue 11: mock fault kinds another change adds; (kind, target) per row.
-# Target "feed" (a kind spoiling emnews feed page 2, e.g. entries that are strings or null)
-# is supported too: add its kind here once the mock site has one.
-BAD_INPUTS = (("deepjson", "text-api"), ("bignumber", "text-api"), ("deephtml", "share"))
+# The bad inputs of issue 11, as mock fault kinds: (kind, target) per row. Target "feed"
+# (a kind spoiling emnews feed page 2, e.g. entries that are strings or null) works too.
+BAD_INPUTS = (
+    ("deepjson", "text-api"),
+    ("bignumber", "text-api"),
+    ("deephtml", "text-api"),
+    ("deephtml", "share"),
+)
 BAD_INPUT_SPIDERS = {"text-api": (EMNEWS, NEWSSHARE), "share": (NEWSSHARE,), "feed": (EMNEWS,)}
 
 
@@ -46,9 +50,9 @@ class Disruption:
 class Poison:
     """URLs that fail with `kind` on every attempt of the faulty run (healed afterwards).
 
-    target "feed": `where` holds emnews feed page numbers; "share" / "text-api": `where`
-    holds shares of the corpus (0.5 = the article in the middle). Each poisoned URL must
-    leave a failure record in the faulty run.
+    target "feed": `where` holds emnews feed page numbers (empty: every page); "share" /
+    "text-api": `where` holds shares of the corpus (0.5 = the article in the middle). Each
+    poisoned URL must leave a failure record in the faulty run.
     """
 
     kind: str
@@ -127,6 +131,15 @@ def _rows(store: str, spider: str) -> list[Scenario]:
                 poison=Poison("http500", "feed", (5,)),
             )
         )
+        rows.append(  # a host that ignores the paging parameter, with a backfill window
+            Scenario(
+                "feed-ignores-paging-healed",
+                store,
+                spider,
+                poison=Poison("ignore-paging", "feed", ()),
+                crawl_args=("-a", "since=2000-01-01"),
+            )
+        )
     else:
         rows.append(
             Scenario(
@@ -177,9 +190,8 @@ def _rows(store: str, spider: str) -> list[Scenario]:
         if spider not in BAD_INPUT_SPIDERS[target]:
             continue  # e.g. emnews reads the JSON text API only: no HTML page to poison
         where = (2,) if target == "feed" else (0.3, 0.7)
-        rows.append(
-            Scenario(f"bad-input-{kind}", store, spider, poison=Poison(kind, target, where))
-        )
+        name = f"bad-input-{kind}-{target}"
+        rows.append(Scenario(name, store, spider, poison=Poison(kind, target, where)))
     return rows
 
 

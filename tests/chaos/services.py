@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from finews_crawler.bench.mongo import SERVER, LocalServer, secantus_executable
-from finews_crawler.mocksite.faults import ALL_KINDS
+from finews_crawler.mocksite.faults import parse_faults
 from finews_crawler.mocksite.process import MockSiteProcess, start_mock_site, stop_process
 from tests.redis_server import RedisServer, redis_binary, start_redis
 
@@ -27,8 +27,14 @@ class Unavailable(RuntimeError):
 
 
 def unknown_kinds(kinds: set[str]) -> set[str]:
-    """Fault kinds the mock site of this checkout does not know."""
-    return {kind for kind in kinds if kind not in ALL_KINDS}
+    """Fault kinds the mock site of this checkout does not know (its own parser decides)."""
+    unknown = set()
+    for kind in kinds:
+        try:
+            parse_faults(None, rules=[f"^$={kind}"])
+        except ValueError:
+            unknown.add(kind)
+    return unknown
 
 
 class MockSite:
