@@ -17,7 +17,7 @@ from tests.chaos import ledger
 from tests.chaos.ledger import Contents, Truth
 from tests.chaos.runner import Context, poison_targets, run_scenario
 from tests.chaos.scenarios import Poison, Scenario, catalogue
-from tests.chaos.services import SharedMongo
+from tests.chaos.services import SharedMongo, unknown_kinds
 from tests.chaos.table import render
 
 
@@ -60,3 +60,12 @@ def test_the_ledger_counts_losses_and_doublings_by_the_truth() -> None:
     assert ledger.unrecorded(contents.failures, [page_5], truth) == 0
     assert ledger.unrecorded(contents.failures, [page_50], truth) == 1
     assert ledger.unrecorded(contents.failures, [(page_50[0], ids[2])], truth) == 0
+
+
+def test_rows_whose_fault_kind_the_mock_lacks_are_skipped_not_run(tmp_path: Path) -> None:
+    assert unknown_kinds({"http500", "deepjson", "no-such-kind"}) == {"no-such-kind"}
+    row = run_scenario(
+        Scenario("unknown", "sqlite", "emnews", poison=Poison("no-such-kind", "feed", (1,))),
+        Context(tmp_path, SharedMongo(tmp_path / "secantusdb")),
+    )
+    assert row.verdict == "skip" and "no-such-kind" in row.skipped
