@@ -4,6 +4,7 @@
 #                own servers)
 #   make system-deps  Debian packages the suite runs (redis-server, jekyll), when missing
 #   make bench   benchmarks against peers, side by side (QUICK=1: under 3 minutes)
+#   make chaos   kills, outages and faults; fails if an article is lost or doubled
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -53,6 +54,11 @@ test: venv system-deps
 # make bench (full run, about 17 minutes) | make bench QUICK=1 (under 3 minutes)
 bench: venv
 	$(BIN)/finews bench $(if $(QUICK),--quick,)
+
+# make chaos (full suite, under 15 minutes) | make chaos QUICK=1 (3 SQLite rows, under a minute)
+.PHONY: chaos
+chaos: venv system-deps
+	$(BIN)/python -m tests.chaos $(if $(QUICK),--quick,)
 
 lint: venv
 	$(BIN)/ruff check .

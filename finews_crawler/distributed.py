@@ -68,6 +68,7 @@ def redis_settings(url: str) -> dict[str, Any]:
         # An article is written before its request is acknowledged: a killed worker holds
         # no finished-but-unwritten articles (a larger -s batch gives that guarantee up).
         "FINEWS_STORE_BATCH_SIZE": 1,
+        "FINEWS_STORE_WRITE_THROUGH": True,  # ... and the item is done only once written
     }
 
 

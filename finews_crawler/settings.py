@@ -89,6 +89,8 @@ LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
 FINEWS_STORE = os.environ.get("FINEWS_STORE", "")
 FINEWS_STORE_BATCH_SIZE = 500
 FINEWS_STORE_FLUSH_SECONDS = 2.0  # also written on this timer, not only when full
+# Distributed mode turns this on: an item is done only once its article is written.
+FINEWS_STORE_WRITE_THROUGH = False
 FINEWS_STORE_RETRY_SECONDS = 5.0  # a write waits this long for MongoDB, then is spooled
 
 # Each source's hosts (e.g. FINEWS_SHARE_BASE, FINEWS_FEED_BASE): the adapter's defaults, the

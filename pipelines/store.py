@@ -48,8 +48,13 @@ class StorePipeline(Stage):
         batch_size: int = DEFAULT_BATCH_SIZE,
         flush_seconds: float = DEFAULT_FLUSH_SECONDS,
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        write_through: bool = False,
     ) -> None:
         super().__init__(run)
+        # An item counts as done (its request acknowledged, in distributed mode) only once
+        # its article is written: the writer runs off the reactor, so "processed" is not
+        # "written" otherwise, and a worker killed in between would lose the article.
+        self.write_through = write_through
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.retry_seconds = retry_seconds
@@ -86,6 +91,7 @@ class StorePipeline(Stage):
             batch_size=settings.getint("FINEWS_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             flush_seconds=settings.getfloat("FINEWS_STORE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
             retry_seconds=retry_seconds,
+            write_through=settings.getbool("FINEWS_STORE_WRITE_THROUGH"),
         )
 
     # ---- items ---------------------------------------------------------------------------
@@ -101,6 +107,8 @@ class StorePipeline(Stage):
 
     def process_item(self, item: Any) -> Any:
         result = super().process_item(item)
+        if self._queued is not None and self.write_through:
+            return self._after_written(result)
         if self._queued is not None and self._queued_articles > MAX_QUEUED_ARTICLES:
             return self._after_room(result)  # Scrapy awaits it: the writer is behind
         return result
@@ -108,6 +116,11 @@ class StorePipeline(Stage):
     async def _after_room(self, item: Any) -> Any:
         while self._queued and self._queued_articles > MAX_QUEUED_ARTICLES:
             await self._progress()
+        return item
+
+    async def _after_written(self, item: Any) -> Any:
+        self.flush()
+        await self._idle()
         return item
 
     def flush(self) -> None:
