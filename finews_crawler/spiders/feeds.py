@@ -1,15 +1,16 @@
-"""Feed spiders: East Money's news list APIs, paged incrementally, each entry to its article.
+"""The generic feed spider: every source's feeds, paged incrementally, each entry to its article.
 
-finews crawl emnews     rolling news   (webapi?type=102)
-finews crawl emmedia    media news     (webapi?type=45)
-finews crawl emmarket   market news    (newmarket webapi?marketType=37|38|39)
-finews crawl feeds      all of them in one run (an article met in two feeds is fetched once)
+Sources describe their feeds (`SourceAdapter.feeds()`: name, paging kind, how to build the first
+and the next page's request); this one spider serves them all, and a spider per name a source
+groups its feeds under (FeedSpec.spiders) is made from it below:
+finews crawl feeds      every feed of every source in one run (an article met twice is fetched once)
+finews crawl emnews     East Money rolling news; emmedia, emmarket: see the source's feeds()
 
 Arguments: -a since=2024-05-01|6h  -a max_pages=N  -a refresh=1  -a count=100
-           -a feeds=emnews,emmarket38 (the `feeds` spider only)
-Hosts: FINEWS_FEED_BASE, FINEWS_MARKET_FEED_BASE; articles via FINEWS_SHARE_BASE's text API.
+           -a feeds=NAME,NAME (the `feeds` spider only)
+Hosts: each source's settings (its adapter's settings_defaults()).
 
-The spider stays thin: the adapter reads the feed JSON (read_feed), finews_crawler.incremental
+The spider stays thin: the adapter reads the feed page (read_feed), finews_crawler.incremental
 decides what to fetch and when to stop paging (finews_crawler/paging holds the rule), the
 pipelines do the rest.
 """
@@ -23,22 +24,24 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from finews_crawler.crawl.fetch_check import check_fetch
+from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.distributed import is_distributed
 from finews_crawler.incremental import FeedPaging, PagingOptions
 from finews_crawler.items import RawPage
 from finews_crawler.paging import Carry, FeedListing
-from finews_crawler.sources import ExtractionError, Page, adapter_for
-from finews_crawler.sources.eastmoney import FEEDS, feed_url
+from finews_crawler.sources import ExtractionError, FeedRequest, Page, adapter_for, all_feeds
 from finews_crawler.spiders.base import FinewsSpider, split_arg
 from finews_crawler.storage import StoreError
-from pipelines.extract import check_fetch
-from pipelines.run import IngestRun, StageFailure
 
 FEED_PRIORITY = 10  # feed pages go ahead of queued articles, so paging never starves
+FEEDS = all_feeds()  # feed name -> (adapter, FeedSpec), every source's
+# Context keys of a feed page's request that are the paging's, not the source's.
+PAGING_KEYS = ("feed", "feed_page", "feed_carry", "requeues")
 
 
 def is_feed_page(context: dict[str, Any] | None) -> bool:
-    return bool(context) and "feed_page" in context and "info_code" not in context
+    return bool(context) and "feed_page" in context and "article_id" not in context
 
 
 class FeedSpider(FinewsSpider):
@@ -80,7 +83,7 @@ class FeedSpider(FinewsSpider):
         """Created on first use, once the pipelines have set up the store (spool wrapper)."""
         if self._paging is None:
             self._paging = FeedPaging(
-                IngestRun.of(self.crawler).store,
+                StoreComponent.of(self.crawler).store,
                 self.options,
                 settings=self.settings,
                 stats=self.crawler.stats,
@@ -95,29 +98,35 @@ class FeedSpider(FinewsSpider):
         return self._paging
 
     def _record(self, url: str, reason: str, stage: str = "feed") -> None:
-        """A failure record about a feed page or entry, through the ingest run (counted)."""
+        """A failure record about a feed page or entry, through the store component (counted)."""
         item = {"url": url, "context": {"entry_url": url}, "spider": self.name}
-        IngestRun.of(self.crawler).fail(item, StageFailure(stage, reason))
+        StoreComponent.of(self.crawler).fail(item, StageFailure(stage, reason))
 
     # ---- requests ------------------------------------------------------------------------
 
     def start_page_requests(self) -> Iterable[scrapy.Request]:
         for name in self.selected:
-            yield self.feed_request(name, 1)
+            yield self.feed_request(name, FEEDS[name][1].first(self.settings, self.page_size))
 
-    def feed_request(self, name: str, page: int, carry: Carry | None = None) -> scrapy.Request:
-        feed = FEEDS[name]
-        setting = "FINEWS_MARKET_FEED_BASE" if feed.market_host else "FINEWS_FEED_BASE"
-        context = {
-            "feed": name,
-            "feed_page": page,
-            "article_base": self.settings.get("FINEWS_SHARE_BASE"),
-        }
+    def feed_request(
+        self, name: str, request: FeedRequest, carry: Carry | None = None
+    ) -> scrapy.Request:
+        context = {**request.context, "feed": name, "feed_page": request.page}
         if carry is not None:
             context["feed_carry"] = carry.to_context()
-        return self.page_request(
-            feed_url(self.settings.get(setting), feed, page, self.page_size), context
-        )
+        return self.page_request(request.url, context)
+
+    def next_request(
+        self, url: str, context: dict[str, Any], listing: FeedListing | None, carry: Carry | None
+    ) -> Iterator[scrapy.Request]:
+        """The request after this page, as the feed's source builds it (None: the source
+        sees the end of the feed, e.g. a cursor feed's answer without a next cursor)."""
+        name = context["feed"]
+        own = {key: value for key, value in context.items() if key not in PAGING_KEYS}
+        current = FeedRequest(url, int(context["feed_page"]), own)
+        after = FEEDS[name][1].next(current, listing, self.settings, self.page_size)
+        if after is not None:
+            yield self.feed_request(name, after, carry)
 
     def page_request(
         self, url: str, context: dict[str, Any] | None = None, *, dont_filter: bool = False
@@ -145,7 +154,7 @@ class FeedSpider(FinewsSpider):
         name, number = context["feed"], int(context["feed_page"])
         try:
             step = await self.paging.page(
-                name, FEEDS[name].paging, number, raw["url"], listing, context.get("feed_carry")
+                name, FEEDS[name][1].paging, number, raw["url"], listing, context.get("feed_carry")
             )
         except Exception as exc:  # a store that stayed away, or any bug: unfinished, recorded
             stage = "store" if isinstance(exc, StoreError) else "feed"
@@ -156,7 +165,8 @@ class FeedSpider(FinewsSpider):
         for entry in step.follow:
             yield self.page_request(entry.url, entry.context)
         if step.next_page:
-            yield self.feed_request(name, number + 1, step.carry)
+            for request in self.next_request(raw["url"], context, listing, step.carry):
+                yield request
 
     @staticmethod
     def _listing(raw: RawPage) -> tuple[FeedListing | None, StageFailure | None]:
@@ -178,14 +188,15 @@ class FeedSpider(FinewsSpider):
 
     def _page_failed(self, raw: RawPage, failure: StageFailure) -> Iterator[scrapy.Request]:
         """Fetched again (requeue) or recorded; then paging goes on if the feed allows."""
-        record = IngestRun.of(self.crawler).fail(raw, failure)
+        record = StoreComponent.of(self.crawler).fail(raw, failure)
         if record.get("requeued"):
             return  # the same page comes back to parse_feed
         context = raw["context"]
         name, number = context["feed"], int(context["feed_page"])
-        step = self.paging.page_failed(name, FEEDS[name].paging, number, context.get("feed_carry"))
+        kind = FEEDS[name][1].paging
+        step = self.paging.page_failed(name, kind, number, context.get("feed_carry"))
         if step.next_page:
-            yield self.feed_request(name, number + 1, step.carry)
+            yield from self.next_request(raw["url"], context, None, step.carry)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """A feed page that got no response after retries: recorded, paging goes on."""
@@ -203,16 +214,19 @@ class FeedSpider(FinewsSpider):
             await self._paging.finish(reason)
 
 
-class EmNewsSpider(FeedSpider):
-    name = "emnews"
-    feed_names: ClassVar[tuple[str, ...]] = ("emnews",)
+def _grouped_spiders() -> dict[str, tuple[str, ...]]:
+    """Spider name -> the feeds it pages, as the sources group them (FeedSpec.spiders)."""
+    groups: dict[str, list[str]] = {}
+    for name, (_, spec) in FEEDS.items():
+        for spider in spec.spiders:
+            groups.setdefault(spider, []).append(name)
+    return {spider: tuple(names) for spider, names in groups.items()}
 
 
-class EmMediaSpider(FeedSpider):
-    name = "emmedia"
-    feed_names: ClassVar[tuple[str, ...]] = ("emmedia",)
-
-
-class EmMarketSpider(FeedSpider):
-    name = "emmarket"
-    feed_names: ClassVar[tuple[str, ...]] = ("emmarket37", "emmarket38", "emmarket39")
+# One FeedSpider subclass per group, so that `scrapy list` and `finews crawl NAME` find them.
+for _spider, _names in _grouped_spiders().items():
+    globals()[f"{_spider.title()}Spider"] = type(
+        f"{_spider.title()}Spider",
+        (FeedSpider,),
+        {"name": _spider, "feed_names": _names, "__module__": __name__},
+    )
