@@ -9,8 +9,8 @@ Arguments: -a since=2024-05-01|6h  -a max_pages=N  -a refresh=1  -a count=100
            -a feeds=emnews,emmarket38 (the `feeds` spider only)
 Hosts: FINEWS_FEED_BASE, FINEWS_MARKET_FEED_BASE; articles via FINEWS_SHARE_BASE's text API.
 
-The spider stays thin: the adapter reads the feed JSON (read_feed), finews_crawler.incremental
-decides what to fetch and when to stop paging (finews_crawler/paging holds the rule), the
+The spider stays thin: the adapter reads the feed JSON (read_feed), finews_crawler.crawl.incremental
+decides what to fetch and when to stop paging (finews_crawler/crawl/paging holds the rule), the
 pipelines do the rest.
 """
 
@@ -23,10 +23,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from finews_crawler.distributed import is_distributed
-from finews_crawler.incremental import FeedPaging, PagingOptions
+from finews_crawler.crawl.distributed import is_distributed
+from finews_crawler.crawl.incremental import FeedPaging, PagingOptions
+from finews_crawler.crawl.paging import Carry, FeedListing
 from finews_crawler.items import RawPage
-from finews_crawler.paging import Carry, FeedListing
 from finews_crawler.sources import ExtractionError, Page, adapter_for
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
 from finews_crawler.spiders.base import FinewsSpider, split_arg

@@ -1,0 +1,5 @@
+"""The crawl runtime: what runs inside a Scrapy crawl besides the spiders.
+
+Extensions, middlewares, the feed pager and its durable state, run records, the job directory,
+the duplicate filter and the distributed (scrapy-redis) pieces.
+"""
