@@ -12,6 +12,7 @@ finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews ben
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -45,10 +46,22 @@ def cmd_crawl(rest: list[str]) -> int:
     return 0
 
 
-def cmd_mock_site(argv: list[str]) -> int:
-    from finews_crawler.mocksite.__main__ import main as mock_main
+def dev_import(module: str, command: str, extra: str) -> Any:
+    """Import a development package (mocksite/, bench/ are not in the product wheel), or say in
+    one line what to install."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        print(
+            f"finews {command}: needs {exc.name!r} (development extra {extra!r}): from a source"
+            f" checkout run pip install -e '.[{extra}]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
 
-    return mock_main(argv)
+
+def cmd_mock_site(argv: list[str]) -> int:
+    return dev_import("mocksite.__main__", "mock-site", "mock").main(argv)
 
 
 def _open(args: argparse.Namespace):
@@ -62,9 +75,7 @@ def _open(args: argparse.Namespace):
 
 
 def cmd_bench(argv: list[str]) -> int:
-    from finews_crawler.bench.runner import main as bench_main
-
-    return bench_main(argv)
+    return dev_import("bench.runner", "bench", "bench").main(argv)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -116,13 +127,12 @@ def cmd_retry_failures(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from finews_crawler.demo import run_demo
-
+    run_demo = dev_import("finews_crawler.demo", "demo", "mock").run_demo
     return run_demo(articles=args.articles, seed=args.seed, store=args.store)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from finews_crawler.schedule import run_schedule
+    from finews_crawler.scheduling.schedule import run_schedule
 
     return run_schedule(args)
 
@@ -320,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("paths", nargs="+", metavar="DIR|FILE")
     imports.add_argument("--share-base", default=share_base, help="host of built share URLs")
     imports.add_argument("-v", "--verbose", action="store_true", help="a line per file")
-    from finews_crawler.schedule import add_arguments as add_schedule_arguments
+    from finews_crawler.scheduling.schedule import add_arguments as add_schedule_arguments
 
     add_schedule_arguments(commands.add_parser("schedule", help="run a crawl on a schedule"))
     demo = commands.add_parser("demo", help="mock site + crawl + show, all on loopback")

@@ -12,11 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from finews_crawler.mocksite.corpus import MockCorpus
-from finews_crawler.mocksite.process import running_mock_site
 from finews_crawler.parsing.dates import to_source_time
 from finews_crawler.sources.eastmoney import share_url
 from finews_crawler.storage import ArticleQuery, open_store, store_uri
+from mocksite.corpus import MockCorpus
+from mocksite.process import running_mock_site
 
 
 def run_demo(articles: int = 200, seed: int = 7, store: str | None = None) -> int:

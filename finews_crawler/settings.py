@@ -32,14 +32,14 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 FINEWS_REQUEUE_TIMES = int(os.environ.get("FINEWS_REQUEUE_TIMES", "2"))
 # Link safety: private/loopback addresses are allowed for crawls of configured bases; one-off
 # fetches of user-given URLs should run with 0. Links from public pages into private
-# networks are refused regardless (finews_crawler/middlewares/link_safety.py).
+# networks are refused regardless (finews_crawler/crawl/middlewares/link_safety.py).
 FINEWS_ALLOW_PRIVATE = env_flag("FINEWS_ALLOW_PRIVATE", default=True)
 AUTOTHROTTLE_ENABLED = env_flag("FINEWS_AUTOTHROTTLE")
 AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 # Waits before retries (base * 2**(n-1), capped) and the longest Retry-After honoured
-# (finews_crawler.middlewares.BackoffMiddleware; Scrapy's own retries do not wait).
+# (finews_crawler.crawl.middlewares.BackoffMiddleware; Scrapy's own retries do not wait).
 FINEWS_RETRY_BACKOFF = float(os.environ.get("FINEWS_RETRY_BACKOFF", "0.5"))
 FINEWS_RETRY_BACKOFF_MAX = 30.0
 FINEWS_RETRY_AFTER_MAX = 300.0
@@ -48,7 +48,7 @@ FINEWS_RETRY_AFTER_MAX = 300.0
 HTTPERROR_ALLOW_ALL = True
 
 # Same filtering as Scrapy's, 8 bytes per request instead of about 80 (memory stays flat).
-DUPEFILTER_CLASS = "finews_crawler.dupefilter.CompactDupeFilter"
+DUPEFILTER_CLASS = "finews_crawler.crawl.dupefilter.CompactDupeFilter"
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -58,31 +58,31 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 500,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "finews_crawler.middlewares.LinkSafetyMiddleware": 50,
+    "finews_crawler.crawl.middlewares.LinkSafetyMiddleware": 50,
     # After RetryMiddleware (550) on the way out: sees a 429's Retry-After before the retry.
-    "finews_crawler.middlewares.BackoffMiddleware": 560,
+    "finews_crawler.crawl.middlewares.BackoffMiddleware": 560,
     # Redirect hops bypass the duplicate filter and loops get a reason (never lost silently).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "finews_crawler.middlewares.LoopSafeRedirectMiddleware": 600,
+    "finews_crawler.crawl.middlewares.LoopSafeRedirectMiddleware": 600,
     # After decompression: GBK pages without (or with a wrong) charset decode right.
-    "finews_crawler.middlewares.EncodingFallbackMiddleware": 585,
+    "finews_crawler.crawl.middlewares.EncodingFallbackMiddleware": 585,
 }
 SPIDER_MIDDLEWARES = {
-    "finews_crawler.middlewares.RequeuedFollowUpsMiddleware": 950,
+    "finews_crawler.crawl.middlewares.RequeuedFollowUpsMiddleware": 950,
     # Next to the spider: a callback's exception becomes a failure record (stage "parse").
-    "finews_crawler.middlewares.CallbackErrorsMiddleware": 990,
+    "finews_crawler.crawl.middlewares.CallbackErrorsMiddleware": 990,
 }
 EXTENSIONS = {
-    "finews_crawler.extensions.RunReport": 500,
-    "finews_crawler.extensions.MemoryTrim": 510,
-    "finews_crawler.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
+    "finews_crawler.crawl.extensions.RunReport": 500,
+    "finews_crawler.crawl.extensions.MemoryTrim": 510,
+    "finews_crawler.crawl.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
 FINEWS_REDIS_URL = os.environ.get("FINEWS_REDIS_URL", "")
 FINEWS_REDIS_IDLE_SECONDS = float(os.environ.get("FINEWS_REDIS_IDLE_SECONDS", "5"))
 FINEWS_REDIS_LEASE_SECONDS = float(os.environ.get("FINEWS_REDIS_LEASE_SECONDS", "30"))
-ADDONS = {"finews_crawler.distributed.DistributedMode": 0}
-LOG_FORMATTER = "finews_crawler.logformatter.FinewsLogFormatter"
+ADDONS = {"finews_crawler.crawl.distributed.DistributedMode": 0}
+LOG_FORMATTER = "finews_crawler.crawl.logformatter.FinewsLogFormatter"
 LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
 
 # Storage: the embedded SQLite file unless FINEWS_STORE names another store.
@@ -98,7 +98,7 @@ FINEWS_STORE_RETRY_SECONDS = 5.0  # a write waits this long for MongoDB, then is
 for _adapter in all_adapters():
     for _name, _default in _adapter.settings_defaults().items():
         globals()[_name] = os.environ.get(_name, _default)
-# Feed paging (finews_crawler/incremental.py): depth of a first run / refresh run, the cap for
+# Feed paging (finews_crawler/crawl/incremental.py): depth of a first run / refresh run, the cap for
 # gap filling and since backfills, failed pages in a row before a feed gives up, how often
 # the pager asks the store whether a page's articles are all in (then its range counts), and
 # how long its reads wait for an unreachable store (then the feed is unfinished, recorded).

@@ -1,6 +1,6 @@
 """Shared pytest fixtures.
 
-mock_site / start_mock_site run the deterministic mock site (finews_crawler.mocksite) as a real
+mock_site / start_mock_site run the deterministic mock site (mocksite) as a real
 subprocess on a free loopback port, so crawler tests exercise real HTTP without the internet.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from finews_crawler.mocksite import MockCorpus
-from finews_crawler.mocksite.process import MockSiteProcess
-from finews_crawler.mocksite.process import start_mock_site as launch
 from finews_crawler.sources.eastmoney import share_url
+from mocksite import MockCorpus
+from mocksite.process import MockSiteProcess
+from mocksite.process import start_mock_site as launch
 from tests.netguard import guard_session, violations_since
 
 pytest_plugins = ["tests.redis_server", "tests.mongo_server"]

@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from finews_crawler.mocksite import MockCorpus, render
+from mocksite import MockCorpus, render
 
 FIXTURES = Path(__file__).resolve().parents[1] / "finews_crawler" / "sources" / "fixtures"
 BASE = "http://mirror.example"

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pymongo
 import pytest
 
-from finews_crawler.bench.mongo import SERVER, LocalServer, secantus_executable
+from bench.mongo import SERVER, LocalServer, secantus_executable
 
 ENV_URI = "FINEWS_TEST_MONGO_URI"
 HOW_TO_ENABLE = f"pip install secantusdb, or set {ENV_URI} to a MongoDB URI"

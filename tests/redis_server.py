@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from finews_crawler.mocksite.process import free_port, stop_process
+from mocksite.process import free_port, stop_process
 
 START_TIMEOUT = 20.0
 

@@ -23,11 +23,11 @@ import pytest
 from scrapy.http import Request
 from scrapy.responsetypes import responsetypes
 
+from finews_crawler.crawl.middlewares import EncodingFallbackMiddleware
 from finews_crawler.items import RawPage
-from finews_crawler.middlewares import EncodingFallbackMiddleware
-from finews_crawler.mocksite.corpus import MockCorpus
 from finews_crawler.spiders.base import FinewsSpider
 from finews_crawler.storage import open_store
+from mocksite.corpus import MockCorpus
 from pipelines import ingest_pages
 from tests.crawl_helpers import crawl
 

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from finews_crawler.bench.runner import QUICK
+from bench.runner import QUICK
 
 
 def test_quick_bench_writes_valid_json(tmp_path) -> None:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from finews_crawler.mocksite.process import free_port
+from mocksite.process import free_port
 
 SECRET = "s3cret-Pa55"
 

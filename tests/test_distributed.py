@@ -1,7 +1,7 @@
 """Distributed mode on a real Redis: `finews crawl` workers share one frontier.
 
 Keep these tests in CI: they are what proves the pinned scrapy-redis still works with our
-Scrapy (and the engine internals finews_crawler/distributed.py reads).
+Scrapy (and the engine internals finews_crawler/crawl/distributed.py reads).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import scrapy
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
-from finews_crawler.distributed_queue import LeasedPriorityQueue
+from finews_crawler.crawl.distributed_queue import LeasedPriorityQueue
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
 from finews_crawler.storage import open_store
 from tests.crawl_helpers import crawl_command as store_crawl_command

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Request
 
-from finews_crawler.dupefilter import RECENT_LIMIT, CompactDupeFilter
+from finews_crawler.crawl.dupefilter import RECENT_LIMIT, CompactDupeFilter
 
 
 def requests(count: int) -> list[Request]:

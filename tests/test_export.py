@@ -22,11 +22,11 @@ from finews_crawler.article import ordered
 from finews_crawler.exporters.jekyll import SiteOptions, export_jekyll
 from finews_crawler.exporters.jsonl import export_jsonl
 from finews_crawler.items import ARTICLE_FIELDS
-from finews_crawler.mocksite import MockCorpus
-from finews_crawler.mocksite.render import text_api
 from finews_crawler.parsing.html_text import parse_fragment, text_lines
 from finews_crawler.parsing.slugs import media_slug as category_slug
 from finews_crawler.storage import ArticleQuery, open_store
+from mocksite import MockCorpus
+from mocksite.render import text_api
 from pipelines.chain import ingest_pages
 
 ARTICLES = 1000

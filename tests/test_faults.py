@@ -1,6 +1,6 @@
 """Crawls against a failing mock site: transient faults are survived, permanent ones recorded.
 
-The mock site (finews_crawler/mocksite/faults.py) picks its faulty URLs by a hash of
+The mock site (mocksite/faults.py) picks its faulty URLs by a hash of
 (seed, URL); the tests rebuild the same FaultPlan to know which article met which fault.
 Every crawl is a real `finews crawl` subprocess into a real SQLite file, bounded in time.
 """
@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from finews_crawler.mocksite.corpus import MockCorpus
-from finews_crawler.mocksite.faults import (
+from finews_crawler.sources.eastmoney import SHARE_PATH, TEXT_API_PATH
+from finews_crawler.storage import open_store
+from mocksite.corpus import MockCorpus
+from mocksite.faults import (
     ALL_KINDS,
     FAILURE_KINDS,
     HUGE_BYTES,
@@ -28,8 +30,6 @@ from finews_crawler.mocksite.faults import (
     FaultPlan,
     parse_faults,
 )
-from finews_crawler.sources.eastmoney import SHARE_PATH, TEXT_API_PATH
-from finews_crawler.storage import open_store
 from tests.crawl_helpers import CrawlResult, finews_command, write_urls
 from tests.crawl_helpers import crawl as run_crawl
 

@@ -7,9 +7,9 @@ feed pages and articles are doomed, so the truth comes from the generator and th
 
 from __future__ import annotations
 
-from finews_crawler.mocksite.corpus import MockCorpus
-from finews_crawler.mocksite.faults import parse_faults
 from finews_crawler.sources.eastmoney import FEEDS, feed_url
+from mocksite.corpus import MockCorpus
+from mocksite.faults import parse_faults
 from tests.test_faults import FETCH_KILLERS, api_path
 from tests.test_feeds import failure_records, feed_page_ids, run_crawl, stored_ids
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from finews_crawler.incremental import parse_since
-from finews_crawler.middlewares import retry_after_seconds
-from finews_crawler.mocksite import render
-from finews_crawler.mocksite.corpus import MockCorpus
+from finews_crawler.crawl.incremental import parse_since
+from finews_crawler.crawl.middlewares import retry_after_seconds
 from finews_crawler.sources import ExtractionError, Page, adapter_for
 from finews_crawler.storage import open_store
+from mocksite import render
+from mocksite.corpus import MockCorpus
 from tests.crawl_helpers import crawl_command as store_crawl_command
 from tests.crawl_helpers import finews_command
 

@@ -24,13 +24,13 @@ from urllib.parse import quote
 import pytest
 from scrapy.http import Request
 
-from finews_crawler.middlewares import (
+from finews_crawler.crawl.middlewares import (
     LinkRefused,
     LinkSafetyMiddleware,
     host_is_private,
     literal_address,
 )
-from finews_crawler.middlewares.link_safety import BLOCKED, LOOPBACK, PRIVATE, address_kind
+from finews_crawler.crawl.middlewares.link_safety import BLOCKED, LOOPBACK, PRIVATE, address_kind
 from tests.crawl_helpers import CrawlResult, finews_command
 from tests.crawl_helpers import crawl as run_crawl
 from tests.netguard import violations_since

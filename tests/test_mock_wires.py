@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from finews_crawler.mocksite import server
-from finews_crawler.mocksite.wires import WireSet
+from mocksite import server
+from mocksite.wires import WireSet
 from tests.conftest import MockSite, launch_mock_site
 from tests.shared_data import SHARED, require
 

@@ -1,4 +1,4 @@
-"""Tests for the deterministic mock site (finews_crawler.mocksite) over real HTTP."""
+"""Tests for the deterministic mock site (mocksite) over real HTTP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from finews_crawler.mocksite import MockCorpus, derive_seed
+from mocksite import MockCorpus, derive_seed
 
 BANNER_RE = re.compile(
     r"mock-site listening on http://127\.0\.0\.1:(\d+) \((\d+) articles, seed (\d+)\)"

@@ -1,6 +1,6 @@
 """The paging state machine on its own: coverage algebra and the per-page rule, case by case.
 
-Truth here is written rules (the docstring of finews_crawler/paging/rule.py), checked on small
+Truth here is written rules (the docstring of finews_crawler/crawl/paging/rule.py), checked on small
 hand-made feeds where the right answer can be read off: which range a page proves, when
 paging stops, what a failed or repeated page does, and what items sharing a second get.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from finews_crawler.paging import (
+from finews_crawler.crawl.paging import (
     CURSOR,
     NEG_INF,
     PAGE_NUMBER,
@@ -23,7 +23,7 @@ from finews_crawler.paging import (
     plan_page,
     to_us,
 )
-from finews_crawler.paging.coverage import from_us
+from finews_crawler.crawl.paging.coverage import from_us
 
 S = 1_000_000  # one second in microseconds
 

@@ -348,7 +348,7 @@ def test_an_exception_in_a_spider_callback_becomes_a_failure_record(tmp_path) ->
     """What Scrapy would log as "Spider error processing" and forget is a record instead."""
     from scrapy.http import Request, TextResponse
 
-    from finews_crawler.middlewares import CallbackErrorsMiddleware
+    from finews_crawler.crawl.middlewares import CallbackErrorsMiddleware
     from finews_crawler.spiders.newsshare import NewsShareSpider
 
     spider = NewsShareSpider(url=SHARE_URL)

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from finews_crawler.jobdir import JobDirGuard, JobDirInUse, read_marker
-from finews_crawler.paging import to_us
+from finews_crawler.crawl.jobdir import JobDirGuard, JobDirInUse, read_marker
+from finews_crawler.crawl.paging import to_us
 from finews_crawler.storage import open_store
 from tests.test_feeds import CRAWL_TIMEOUT, crawl_command, run_crawl, stored_ids, text_api_counts
 

@@ -8,9 +8,9 @@ import subprocess
 import time
 from datetime import UTC, datetime
 
-from finews_crawler.mocksite.process import stop_process
-from finews_crawler.run_records import mark_killed, this_process
+from finews_crawler.crawl.run_records import mark_killed, this_process
 from finews_crawler.storage import open_store
+from mocksite.process import stop_process
 from tests.crawl_helpers import crawl, crawl_command
 
 ARTICLES = 40

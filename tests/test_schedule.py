@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from finews_crawler.cron import Cron, parse_every
-from finews_crawler.locks import RunLock
+from finews_crawler.scheduling.cron import Cron, parse_every
+from finews_crawler.scheduling.locks import RunLock
 from finews_crawler.storage import open_store
 from tests.crawl_helpers import finews_command
 from tests.stub_server import stub_server

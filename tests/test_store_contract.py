@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from finews_crawler.mocksite.process import free_port
-from finews_crawler.paging import NEG_INF, merge_intervals
+from finews_crawler.crawl.paging import NEG_INF, merge_intervals
 from finews_crawler.storage import ArticleQuery, Store, StoreError, open_store
 from finews_crawler.storage.base import FAILED, NEW, SPOOLED, UNCHANGED, UPDATED
 from finews_crawler.storage.mongo import MongoStore, resolve_target
 from finews_crawler.storage.spool import Spool, SpoolingStore
+from mocksite.process import free_port
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -233,7 +233,7 @@ def test_checkpoints(store: Store) -> None:
     }
 
 
-# ---- feed paging state (finews_crawler/paging) -------------------------------------------
+# ---- feed paging state (finews_crawler/crawl/paging) -------------------------------------------
 
 
 def test_feed_coverage_is_added_never_replaced(store: Store) -> None:

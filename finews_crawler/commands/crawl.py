@@ -13,7 +13,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from finews_crawler.extensions import run_counts, run_failed
+from finews_crawler.crawl.extensions import run_counts, run_failed
 from finews_crawler.storage import StoreError, open_store
 
 

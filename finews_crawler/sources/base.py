@@ -17,6 +17,15 @@ from typing import Any, ClassVar
 from finews_crawler.errors import describe_exception
 from finews_crawler.parsing.html_text import Boilerplate
 
+# How a feed pages (the pager, finews_crawler/crawl/paging, keeps coverage in time for all).
+PAGE_NUMBER = "page"  # page=1,2,3... (East Money feeds, 10jqka)
+CURSOR = "cursor"  # an opaque cursor from the previous answer (East Money 7x24 sortEnd)
+TIME_CURSOR = "time"  # the oldest time seen (cls last_time); several items share a second
+PAGING_KINDS = (PAGE_NUMBER, CURSOR, TIME_CURSOR)
+
+# Paging state in a feed page's request context, not handed on to its entries' requests.
+FEED_ONLY_CONTEXT = ("feed_page", "feed_carry", "requeues")
+
 
 class ExtractionError(Exception):
     """The page cannot yield an article; the message is the failure record's reason."""
@@ -125,6 +134,16 @@ class Extracted:
     extractor: str = ""
 
 
+@dataclass
+class FeedListing:
+    """One feed page as its adapter reads it (adapter-neutral: every feed source returns it)."""
+
+    entries: list[Any] = field(default_factory=list)  # FollowUps: context has article_id,
+    # feed_published (the entry's own time: a string, an aware datetime or epoch seconds)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (index, reason)
+    cursor: str | None = None  # the next page's cursor (cursor feeds)
+
+
 @dataclass(frozen=True)
 class FeedRequest:
     """One feed page to fetch: its URL and what the next page's request needs (page number,
@@ -137,7 +156,7 @@ class FeedRequest:
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """A feed a source offers: its name, how it pages (finews_crawler/paging/rule.py: page
+    """A feed a source offers: its name, how it pages (finews_crawler/crawl/paging/rule.py: page
     number, opaque cursor, time cursor) and how to build its requests. The generic feed
     spider (spiders/feeds.py) serves every adapter's feeds from these alone.
 

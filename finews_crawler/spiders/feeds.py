@@ -10,9 +10,9 @@ Arguments: -a since=2024-05-01|6h  -a max_pages=N  -a refresh=1  -a count=100
            -a feeds=NAME,NAME (the `feeds` spider only)
 Hosts: each source's settings (its adapter's settings_defaults()).
 
-The spider stays thin: the adapter reads the feed page (read_feed), finews_crawler.incremental
-decides what to fetch and when to stop paging (finews_crawler/paging holds the rule), the
-pipelines do the rest.
+The spider stays thin: the adapter reads the feed page (read_feed), the crawl's pager
+(finews_crawler/crawl/incremental.py, rule in finews_crawler/crawl/paging) decides what to fetch
+and when to stop paging, the pipelines do the rest.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from finews_crawler.crawl.distributed import is_distributed
 from finews_crawler.crawl.fetch_check import check_fetch
+from finews_crawler.crawl.incremental import FeedPaging, PagingOptions
+from finews_crawler.crawl.paging import Carry, FeedListing
 from finews_crawler.crawl.store_component import StageFailure, StoreComponent
-from finews_crawler.distributed import is_distributed
-from finews_crawler.incremental import FeedPaging, PagingOptions
 from finews_crawler.items import RawPage
-from finews_crawler.paging import Carry, FeedListing
 from finews_crawler.sources import ExtractionError, FeedRequest, Page, adapter_for, all_feeds
 from finews_crawler.spiders.base import FinewsSpider, split_arg
 from finews_crawler.storage import StoreError
@@ -132,7 +132,7 @@ class FeedSpider(FinewsSpider):
         self, url: str, context: dict[str, Any] | None = None, *, dont_filter: bool = False
     ) -> scrapy.Request:
         """Feed pages go to parse_feed, ahead of queued articles, so that paging never starves;
-        also when the page is fetched again after an unusable answer (pipelines/requeue.py).
+        also when the page is fetched again after an unusable answer (crawl/requeue.py).
         Filterable on purpose: with scrapy-redis the shared dupefilter makes N workers' seeds
         one request; locally a JOBDIR's seen-set is reset per job (jobdir.py)."""
         request = super().page_request(url, context, dont_filter=dont_filter)

@@ -2,8 +2,8 @@
 
 Backends persist articles (upserted by `_id`, merged, counted as new/updated/unchanged),
 failure records (one per failing URL, with attempts), run records, checkpoints, and each feed's
-paging state (finews_crawler/paging: covered time intervals, added only, plus a floor that only
-goes down), written so that several workers merge instead of overwriting each other.
+paging state (finews_crawler/crawl/paging: covered time intervals, added only, plus a floor
+that only goes down), written so that several workers merge instead of overwriting each other.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class Store(ABC):
     @abstractmethod
     def set_checkpoint(self, name: str, value: Any) -> None: ...
 
-    # ---- feed paging state (finews_crawler/paging): conflict-free, merged by readers -------
+    # ---- feed paging state (finews_crawler/crawl/paging): conflict-free, merged by readers -------
 
     @abstractmethod
     def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:

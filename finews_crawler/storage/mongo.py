@@ -56,7 +56,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from finews_crawler.paging.coverage import merge_intervals
+from finews_crawler.crawl.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     FAILED,
     UNCHANGED,

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.paging.coverage import merge_intervals
+from finews_crawler.crawl.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,

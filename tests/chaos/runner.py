@@ -18,9 +18,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from finews_crawler.bench.mongo import LocalServer
-from finews_crawler.mocksite.corpus import MockCorpus
+from bench.mongo import LocalServer
 from finews_crawler.sources.eastmoney import share_url
+from mocksite.corpus import MockCorpus
 from tests.mongo_server import with_database
 
 from . import crawls, ledger

@@ -1,7 +1,7 @@
 """What can go wrong, as data: one `Scenario` per table row, built by `catalogue()`.
 
 To add a row, append a Scenario. A row whose mock fault kind is unknown to the mock site
-(finews_crawler/mocksite/faults.py) is reported as skipped with that reason, so rows for
+(mocksite/faults.py) is reported as skipped with that reason, so rows for
 kinds still being written (deep JSON, huge numbers, deep HTML) can be listed already.
 """
 

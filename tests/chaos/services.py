@@ -2,7 +2,7 @@
 
 The mock site is restarted on the same port to heal it, so URLs stored before and after the
 heal name the same host. Servers are started with the project's own launchers
-(finews_crawler/mocksite/process.py, finews_crawler/bench/mongo.py, tests/redis_server.py).
+(mocksite/process.py, bench/mongo.py, tests/redis_server.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.bench.mongo import SERVER, LocalServer, secantus_executable
-from finews_crawler.mocksite.faults import parse_faults
-from finews_crawler.mocksite.process import MockSiteProcess, start_mock_site, stop_process
+from bench.mongo import SERVER, LocalServer, secantus_executable
+from mocksite.faults import parse_faults
+from mocksite.process import MockSiteProcess, start_mock_site, stop_process
 from tests.redis_server import RedisServer, redis_binary, start_redis
 
 from .scenarios import SEED

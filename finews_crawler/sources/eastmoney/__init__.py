@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from finews_crawler.paging.rule import FEED_ONLY_CONTEXT, PAGE_NUMBER, FeedListing
 from finews_crawler.parsing.html_text import Boilerplate, first_text, inner_html, parse_fragment
 from finews_crawler.parsing.slugs import media_slug
 from finews_crawler.sources.base import (
+    FEED_ONLY_CONTEXT,
+    PAGE_NUMBER,
     Extracted,
     ExtractionError,
+    FeedListing,
     FeedRequest,
     FeedSpec,
     FollowUp,
@@ -124,7 +126,9 @@ class Feed:
     market_host: bool  # served by the market-feed host (FINEWS_MARKET_FEED_BASE)
     category: str | None  # None: the pinyin of the entry's media name
     tag: str | None  # None: "<media>新闻"
-    paging: str = PAGE_NUMBER  # how the feed pages (finews_crawler/paging/rule.py)
+    paging: str = (
+        PAGE_NUMBER  # how the feed pages (sources/base.py: PAGE_NUMBER, CURSOR, TIME_CURSOR)
+    )
 
 
 FEEDS: dict[str, Feed] = {

@@ -1,0 +1,237 @@
+"""Crawl: CPU per article where the crawler is the bottleneck, and a network latency sweep.
+
+Every crawl reads the rolling feed and fetches each article's text API. The answers are first
+recorded from the mock site and then served by `static_site` (pre-rendered bytes, on its own
+core when there are two, with the crawler on the others), so the site is never the limit: each
+run reports the server's own CPU seconds beside the crawler's.
+
+  cpu_bound  ours (`finews crawl emnews`: feed -> text API -> pipelines -> SQLite) and the same
+             Scrapy crawl with ITEM_PIPELINES={} (fetch-only), no latency. CPU per article is
+             the slope between a small and a large crawl (start-up cost removed), user+sys of
+             the crawler process from rusage. CPU-bound, throughput is 1 / CPU per article, so
+             ours / fetch-only = fetch-only CPU per article / ours.
+  sweep      the same answers delayed by 0, 10, 50 and 200 ms, for ours, fetch-only Scrapy, the
+             replaced archive's sequential `requests` loop and an aiohttp fetch-only client at
+             our per-host concurrency. articles/s is counted by the server from the first to
+             the last request it saw (client start-up excluded for everyone).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import static_site
+from bench.measure import run_measured, scratch_dir
+from bench.peers import PAGE, api_url, feed_url
+from finews_crawler.settings import CONCURRENT_REQUESTS_PER_DOMAIN
+from mocksite.process import running_mock_site
+
+CRAWL_TIMEOUT = 3600
+SWEEP_MS = (0, 10, 50, 200)
+
+
+def feed_crawl_command(store_uri: str, base: str, *extra: str) -> list[str]:
+    """`finews crawl emnews` against a mock site, quiet, no progress line."""
+    return [
+        sys.executable,
+        "-m",
+        "finews_crawler.cli",
+        "--store",
+        store_uri,
+        "crawl",
+        "emnews",
+        "-s",
+        f"FINEWS_FEED_BASE={base}",
+        "-s",
+        f"FINEWS_SHARE_BASE={base}",
+        "-s",
+        "FINEWS_PROGRESS=0",
+        "-L",
+        "WARNING",
+        *extra,
+    ]
+
+
+def _limit(articles: int) -> tuple[str, ...]:
+    """Crawl only the first `articles` feed entries (whole feed pages of PAGE)."""
+    return ("-a", f"count={PAGE}", "-a", f"max_pages={math.ceil(articles / PAGE)}")
+
+
+def commands(name: str, base: str, articles: int, work: Path) -> list[str]:
+    peer = [sys.executable, "-m", "bench.peers"]
+    store = f"sqlite:///{work}/{name}-{os.urandom(4).hex()}.sqlite3"
+    if name == "ours":
+        return feed_crawl_command(store, base, *_limit(articles))
+    if name == "scrapy fetch-only":
+        return feed_crawl_command(store, base, *_limit(articles), "-s", "ITEM_PIPELINES={}")
+    if name == "requests loop":
+        return [*peer, "requests-loop", base, str(articles), str(work / f"posts-{articles}")]
+    if name == "aiohttp fetch-only":
+        concurrency = str(CONCURRENT_REQUESTS_PER_DOMAIN)
+        return [*peer, "aiohttp", base, str(articles), concurrency]
+    raise ValueError(name)
+
+
+def record_answers(articles: int, seed: int, path: Path) -> int:
+    """Every answer the crawls ask for (robots.txt, the feed pages, each article's text API),
+    rendered once by the mock site and pickled."""
+    with running_mock_site(articles, seed) as site:
+        pages = [feed_url("", page) for page in range(1, math.ceil(articles / PAGE) + 1)]
+        answers = static_site.record(site.base_url, ["/robots.txt", *pages])
+        codes = []
+        for page in pages:
+            body = answers[page].split(b"\r\n\r\n", 1)[1]
+            codes += [record["infoCode"] for record in json.loads(body)["records"]]
+        answers.update(static_site.record(site.base_url, [api_url("", c) for c in codes]))
+    path.write_bytes(pickle.dumps(answers))
+    return len(answers)
+
+
+def crawler_cpus() -> set[int] | None:
+    server = static_site.last_cpu()
+    return set(os.sched_getaffinity(0)) - server if server else None
+
+
+def measured(site: static_site.StaticSite, name: str, articles: int, work: Path) -> dict:
+    """One crawl against the static site: the crawler's CPU and the server's, rate in window."""
+    before = site.stats()
+    measure = run_measured(
+        commands(name, site.base_url, articles, work), timeout=CRAWL_TIMEOUT, cpus=crawler_cpus()
+    )
+    after = site.stats()
+    window = max(after["last"] - after["first"], 1e-6)
+    if measure.returncode != 0:
+        print(f"  {name} failed: {measure.stderr_tail}", file=sys.stderr)
+    return {
+        "name": name,
+        "articles": articles,
+        "ok": measure.returncode == 0,
+        "wall_s": round(measure.wall_s, 3),
+        "cpu_s": round(measure.cpu_s, 3),
+        "cpu_ms_per_article_all_in": round(1000 * measure.cpu_s / articles, 3),
+        "requests": after["requests"],
+        "window_s": round(window, 3),
+        "articles_per_s": round(articles / window, 1),
+        "server_cpu_s": round(after["cpu_s"] - before["cpu_s"], 3),
+        "server_busy": round((after["cpu_s"] - before["cpu_s"]) / window, 3),
+        "peak_rss_mb": round(measure.peak_rss_mb, 1),
+    }
+
+
+def cpu_bound(answers: Path, work: Path, small: int, large: int, repeats: int) -> dict:
+    runs: list[dict] = []
+    summary: dict[str, dict] = {}
+    with static_site.running_static_site(answers, 0) as site:
+        for name in ("ours", "scrapy fetch-only"):
+            base = measured(site, name, small, work)
+            big = [measured(site, name, large, work) for _ in range(repeats)]
+            runs += [base, *big]
+            cpu_large = statistics.median(run["cpu_s"] for run in big)
+            summary[name] = {
+                "cpu_ms_per_article": round(
+                    1000 * (cpu_large - base["cpu_s"]) / (large - small), 3
+                ),
+                "startup_cpu_s": round(
+                    base["cpu_s"] - small * (cpu_large - base["cpu_s"]) / (large - small), 2
+                ),
+                "cpu_ms_per_article_all_in": round(1000 * cpu_large / large, 3),
+                "articles_per_s": statistics.median(run["articles_per_s"] for run in big),
+                "server_busy": max(run["server_busy"] for run in big),
+                "server_cpu_ms_per_article": round(
+                    1000 * statistics.median(run["server_cpu_s"] for run in big) / large, 3
+                ),
+            }
+            print(f"  cpu-bound {name}: {summary[name]}", file=sys.stderr)
+    ours, fetch = summary["ours"], summary["scrapy fetch-only"]
+    return {
+        "small": small,
+        "large": large,
+        "repeats": repeats,
+        "crawler_cpus": sorted(crawler_cpus() or []),
+        "server_cpu": sorted(static_site.last_cpu() or []),
+        "summary": summary,
+        "pipeline_cpu_ms_per_article": round(
+            ours["cpu_ms_per_article"] - fetch["cpu_ms_per_article"], 3
+        ),
+        "runs": runs,
+        "ratio_cpu": round(fetch["cpu_ms_per_article"] / ours["cpu_ms_per_article"], 3),
+        "ratio_throughput": round(ours["articles_per_s"] / fetch["articles_per_s"], 3),
+    }
+
+
+def loop_articles(articles: int, latency_ms: int, budget_s: float) -> int:
+    """The sequential loop does fewer articles at high latency (its rate is steady)."""
+    return max(10, min(articles, int(budget_s * 1000 / max(latency_ms + 2, 1))))
+
+
+def sweep(answers: Path, work: Path, articles: int, loop_budget_s: float) -> dict:
+    rows = []
+    for latency in SWEEP_MS:
+        with static_site.running_static_site(answers, latency) as site:
+            for name in ("ours", "scrapy fetch-only", "requests loop", "aiohttp fetch-only"):
+                count = loop_articles(articles, latency, loop_budget_s)
+                count = count if name == "requests loop" else articles
+                rows.append({"latency_ms": latency, **measured(site, name, count, work)})
+                print(
+                    f"  {latency} ms {name}: {rows[-1]['articles_per_s']} articles/s",
+                    file=sys.stderr,
+                )
+
+    def rate(latency: int, name: str) -> float:
+        return next(
+            r["articles_per_s"] for r in rows if r["latency_ms"] == latency and r["name"] == name
+        )
+
+    ratios = {
+        str(latency): {
+            "ours / scrapy fetch-only": round(
+                rate(latency, "ours") / rate(latency, "scrapy fetch-only"), 3
+            ),
+            "ours / requests loop": round(
+                rate(latency, "ours") / rate(latency, "requests loop"), 2
+            ),
+            "ours / aiohttp fetch-only": round(
+                rate(latency, "ours") / rate(latency, "aiohttp fetch-only"), 3
+            ),
+        }
+        for latency in SWEEP_MS
+    }
+    return {"articles": articles, "rows": rows, "ratios": ratios}
+
+
+def run(
+    articles: int,
+    *,
+    small: int,
+    repeats: int,
+    sweep_articles: int,
+    loop_budget_s: float,
+    seed: int = 5,
+) -> dict[str, Any]:
+    with scratch_dir("finews-bench-crawl-") as work:
+        answers = work / "answers.pickle"
+        count = record_answers(max(articles, sweep_articles), seed, answers)
+        print(f"  recorded {count} answers", file=sys.stderr)
+        bound = cpu_bound(answers, work, small, articles, repeats)
+        curve = sweep(answers, work, sweep_articles, loop_budget_s)
+    return {
+        "articles": articles,
+        "answers": count,
+        "cpu_bound": bound,
+        "sweep": curve,
+        "ratios": {
+            "CPU-bound ours / scrapy fetch-only": bound["ratio_cpu"],
+            "ours / requests loop at 50 ms": curve["ratios"]["50"]["ours / requests loop"],
+        },
+        "targets": {
+            "CPU-bound ours / scrapy fetch-only": 0.80,
+            "ours / requests loop at 50 ms": 10.0,
+        },
+    }

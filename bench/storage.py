@@ -1,0 +1,296 @@
+"""Storage: our stores' three write paths against the raw driver doing the same job.
+
+Each path runs in batches of the store pipeline's size, one transaction (SQLite) or one bulk
+call per batch, ours and raw on the same documents, the raw side on the same schema and
+indexes as ours:
+
+  insert     new articles into an empty store.
+             raw: INSERT (SQLite) / insert_many (MongoDB).
+  unchanged  the same articles again (a re-crawl that finds nothing new).
+             raw: an upsert that writes nothing when the stored document is equal (SQLite
+             `INSERT .. ON CONFLICT DO UPDATE .. WHERE doc IS NOT excluded.doc`; MongoDB
+             `ReplaceOne(upsert=True)` of the same document).
+  updated    every article with a changed body, the previous version kept as history.
+             raw: copy the stored rows into the history table (SQLite `INSERT .. SELECT`;
+             MongoDB find + insert_many), then overwrite them with revision + 1.
+
+Ours does what the contract asks on each path (load the stored records of the batch, merge,
+hash, decide, write). The MongoDB figures come from SecantusDB, a MongoDB wire-protocol
+emulator, unless FINEWS_BENCH_MONGO_URI points at a real server: its server-side speed says
+little about real MongoDB, so each MongoDB row also gives the client-side CPU per article
+(this process's user+sys time: merging, hashing, BSON encoding), which does not depend on the
+server.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.measure import cpu_time, scratch_dir
+from finews_crawler.parsing.dates import parse_datetime
+from finews_crawler.storage import open_store
+from finews_crawler.storage.sqlite import SCHEMA, dumps
+from mocksite import MockCorpus
+from pipelines.store import DEFAULT_BATCH_SIZE
+
+BATCH = DEFAULT_BATCH_SIZE  # what StorePipeline flushes at once
+PATHS = ("insert", "unchanged", "updated")
+Batches = list[list[dict[str, Any]]]
+
+
+def articles(count: int, seed: int = 29) -> list[dict[str, Any]]:
+    """Article records shaped like the pipeline's, from the mock corpus (templates reused)."""
+    corpus = MockCorpus(seed=seed, count=min(count, 2000))
+    now = datetime.now(UTC)
+    records = []
+    for i in range(count):
+        truth = corpus.truth(i % corpus.count)
+        number = f"{20220103_00000000 + i:018d}"
+        records.append(
+            {
+                "_id": number,
+                "info_code": f"NW{number}",
+                "url": f"https://finance.eastmoney.com/a/{number}.html",
+                "source_url": f"http://bench.example/html_News/NewsShare.html?infoCode=NW{number}",
+                "title": truth["title"],
+                "published_at": parse_datetime(truth["published_at"]),
+                "media": truth["media"],
+                "summary": truth["summary"],
+                "body_html": "".join(f"<p>{line}</p>" for line in truth["body_text"].split("\n")),
+                "body_text": truth["body_text"],
+                "stocks": truth["stocks"],
+                "boards": truth["boards"],
+                "images": truth["images"],
+                "category": None,
+                "tags": [],
+                "fetched_at": now,
+                "spider": "bench",
+                "extractor": "bench",
+            }
+        )
+    return records
+
+
+def edited(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same articles with one more paragraph: every content hash changes."""
+    line = "（更新）公司公告补充说明。"
+    return [
+        {
+            **d,
+            "body_text": d["body_text"] + "\n" + line,
+            "body_html": d["body_html"] + f"<p>{line}</p>",
+        }
+        for d in docs
+    ]
+
+
+def batched(docs: list[dict[str, Any]]) -> Batches:
+    return [docs[start : start + BATCH] for start in range(0, len(docs), BATCH)]
+
+
+def timed(write: Callable[[list[dict[str, Any]]], Any], batches: Batches) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) to write every batch."""
+    cpu, started = cpu_time(), time.perf_counter()
+    for batch in batches:
+        write(batch)
+    return time.perf_counter() - started, cpu_time() - cpu
+
+
+# ---- ours ------------------------------------------------------------------------------------
+
+
+def ours(uri: str, docs: list[dict], changed: list[dict]) -> dict[str, tuple[float, float]]:
+    with open_store(uri) as store:
+        return {
+            "insert": timed(store.upsert_articles, batched(docs)),
+            "unchanged": timed(store.upsert_articles, batched(docs)),
+            "updated": timed(store.upsert_articles, batched(changed)),
+        }
+
+
+# ---- raw SQLite ------------------------------------------------------------------------------
+
+_SQL_UPSERT = (
+    "INSERT INTO articles(_id, info_code, url, published_at, media, revision, doc)"
+    " VALUES (?,?,?,?,?,1,?) ON CONFLICT(_id) DO UPDATE SET info_code=excluded.info_code,"
+    " url=excluded.url, published_at=excluded.published_at, media=excluded.media,"
+    " revision=articles.revision + 1, doc=excluded.doc WHERE articles.doc IS NOT excluded.doc"
+)
+
+
+def _sql_rows(batch: list[dict]) -> list[tuple]:
+    return [
+        (d["_id"], d["info_code"], d["url"], d["published_at"].isoformat(), d["media"], dumps(d))
+        for d in batch
+    ]
+
+
+def raw_sqlite(path: Path, docs: list[dict], changed: list[dict]) -> dict[str, tuple[float, float]]:
+    """The same three paths with sqlite3 alone, our schema, WAL and synchronous as ours."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(SCHEMA)
+
+    def insert(batch: list[dict]) -> None:
+        with db:
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT INTO articles(_id, info_code, url, published_at, media, revision, doc)"
+                " VALUES (?,?,?,?,?,1,?)",
+                _sql_rows(batch),
+            )
+
+    def upsert(batch: list[dict]) -> None:
+        with db:
+            db.execute("BEGIN")
+            db.executemany(_SQL_UPSERT, _sql_rows(batch))
+
+    def update_with_history(batch: list[dict]) -> None:
+        ids = [d["_id"] for d in batch]
+        marks = ",".join("?" * len(ids))
+        with db:
+            db.execute("BEGIN")
+            db.execute(
+                "INSERT OR IGNORE INTO articles_history(article_id, revision, doc)"
+                f" SELECT _id, revision, doc FROM articles WHERE _id IN ({marks})",
+                ids,
+            )
+            db.executemany(_SQL_UPSERT, _sql_rows(batch))
+
+    try:
+        return {
+            "insert": timed(insert, batched(docs)),
+            "unchanged": timed(upsert, batched(docs)),
+            "updated": timed(update_with_history, batched(changed)),
+        }
+    finally:
+        db.close()
+
+
+# ---- raw MongoDB -----------------------------------------------------------------------------
+
+
+def raw_mongo(uri: str, docs: list[dict], changed: list[dict]) -> dict[str, tuple[float, float]]:
+    """The same three paths with pymongo alone, into a collection with our indexes."""
+    import pymongo
+    from pymongo import ReplaceOne
+
+    from finews_crawler.storage.mongo import ARTICLE_INDEXES
+
+    client = pymongo.MongoClient(uri, tz_aware=True)
+    client.drop_database("finews_bench_raw")
+    db = client["finews_bench_raw"]
+    articles_, history = db["articles"], db["articles_history"]
+    for keys, options in ARTICLE_INDEXES:
+        articles_.create_index(keys, **options)
+    history.create_index([("article_id", pymongo.ASCENDING)])
+
+    def insert(batch: list[dict]) -> None:
+        articles_.insert_many([{**d, "revision": 1} for d in batch], ordered=False)
+
+    def replace(batch: list[dict]) -> None:
+        ops = [ReplaceOne({"_id": d["_id"]}, {**d, "revision": 1}, upsert=True) for d in batch]
+        articles_.bulk_write(ops, ordered=False)
+
+    def update_with_history(batch: list[dict]) -> None:
+        stored = {d["_id"]: d for d in articles_.find({"_id": {"$in": [d["_id"] for d in batch]}})}
+        history.insert_many(
+            [
+                {**old, "_id": f"{old['_id']}:{old['revision']}", "article_id": old["_id"]}
+                for old in stored.values()
+            ],
+            ordered=False,
+        )
+        ops = [
+            ReplaceOne(
+                {"_id": d["_id"]},
+                {**d, "revision": stored.get(d["_id"], {}).get("revision", 0) + 1},
+                upsert=True,
+            )
+            for d in batch
+        ]
+        articles_.bulk_write(ops, ordered=False)
+
+    try:
+        return {
+            "insert": timed(insert, batched(docs)),
+            "unchanged": timed(replace, batched(docs)),
+            "updated": timed(update_with_history, batched(changed)),
+        }
+    finally:
+        client.close()
+
+
+def best(runs: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    """The fastest of repeated runs per path (wall and CPU each): the least disturbed by the
+    other work on a shared machine."""
+    return {
+        path: (min(run[path][0] for run in runs), min(run[path][1] for run in runs))
+        for path in PATHS
+    }
+
+
+def rows(store: str, count: int, ours_: dict, raw: dict) -> list[dict[str, Any]]:
+    return [
+        {
+            "store": store,
+            "path": path,
+            "ours_per_s": round(count / ours_[path][0]),
+            "raw_per_s": round(count / raw[path][0]),
+            "ratio": round(raw[path][0] / ours_[path][0], 3),
+            "ratio_cpu": round(raw[path][1] / ours_[path][1], 3),
+            "ours_client_cpu_ms_per_article": round(1000 * ours_[path][1] / count, 3),
+            "raw_client_cpu_ms_per_article": round(1000 * raw[path][1] / count, 3),
+        }
+        for path in PATHS
+    ]
+
+
+def mongo_label(uri: str | None) -> str:
+    if not uri:
+        return "skipped: no MongoDB server available"
+    if os.environ.get("FINEWS_BENCH_MONGO_URI"):
+        return "FINEWS_BENCH_MONGO_URI"
+    return "SecantusDB (a MongoDB wire-protocol emulator)"
+
+
+def run(
+    count: int = 10_000, mongo_uri: str | None = None, repeats: int = 3, mongo_count: int = 5_000
+) -> dict[str, Any]:
+    docs = articles(count)
+    changed = edited(docs)
+    ours_runs, raw_runs = [], []
+    with scratch_dir("finews-bench-store-") as work:
+        for attempt in range(repeats):  # interleaved, so both meet the same machine load
+            ours_runs.append(ours(f"sqlite:///{work}/ours-{attempt}.sqlite3", docs, changed))
+            raw_runs.append(raw_sqlite(work / f"raw-{attempt}.sqlite3", docs, changed))
+        table = rows("sqlite", count, best(ours_runs), best(raw_runs))
+    if mongo_uri:
+        import pymongo
+
+        with pymongo.MongoClient(mongo_uri) as client:
+            client.drop_database("finews_bench")
+        ours_uri = mongo_uri.replace("/?", "/finews_bench?", 1)
+        docs, changed = docs[:mongo_count], changed[:mongo_count]
+        table += rows(
+            "mongodb",
+            len(docs),
+            ours(ours_uri, docs, changed),
+            raw_mongo(mongo_uri, docs, changed),
+        )
+    return {
+        "articles": count,
+        "batch": BATCH,
+        "repeats_sqlite": repeats,
+        "mongodb_articles": min(count, mongo_count),
+        "rows": table,
+        "target_ratio": 0.5,
+        "mongodb": mongo_label(mongo_uri),
+    }

@@ -1,0 +1,1 @@
+"""Scheduled crawls: the schedule file, cron expressions and the run lock."""
