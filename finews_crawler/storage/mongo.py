@@ -56,7 +56,6 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from finews_crawler.crawl.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     FAILED,
     UNCHANGED,
@@ -69,6 +68,7 @@ from finews_crawler.storage.base import (
     json_default,
     utcnow,
 )
+from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import legacy_identity
 from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode

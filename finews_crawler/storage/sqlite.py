@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.crawl.paging.coverage import merge_intervals
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -28,6 +27,7 @@ from finews_crawler.storage.base import (
     json_default,
     utcnow,
 )
+from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
 
 ARTICLES_TABLE = """

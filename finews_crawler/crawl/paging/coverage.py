@@ -14,12 +14,12 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from finews_crawler.storage.intervals import Interval, merge_intervals
+
 # Below every real publish time: "complete down to the end of the feed".
 NEG_INF = -(2**62)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-
-Interval = tuple[int, int]
 
 
 def to_us(value: datetime) -> int:
@@ -38,17 +38,6 @@ def show(value: int | None) -> str:
         return "unknown"
     when = from_us(value)
     return "the end of the feed" if when is None else when.isoformat()
-
-
-def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
-    """The union as sorted, disjoint, non-touching intervals ((a, b] and (b, c] join)."""
-    merged: list[list[int]] = []
-    for lo, hi in sorted((int(lo), int(hi)) for lo, hi in intervals if int(hi) > int(lo)):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
 
 
 class FeedCoverage:
