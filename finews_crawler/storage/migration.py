@@ -1,8 +1,8 @@
 """Bringing stores written by older versions up to the current schema, in place.
 
-Schema 1 (before sources were namespaced) keyed articles on `_id` with East Money's infoCode as
-a unique column/index. Schema 2 keys on `_id` plus the generic `source` and `source_id`; any
-source-specific field stays in the document as it was. An old document names its source only
+Schema 1 (before sources were namespaced) keyed articles on `_id` plus a source's own number
+as a unique column/index. Schema 2 keys on `_id` plus the generic `source` and `source_id`;
+any source-specific field stays in the document as it was. An old document names its source only
 through its `extractor` ("<source>:<page type>"), so that is where the migration reads it.
 """
 

@@ -207,8 +207,9 @@ ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
     ([("url", pymongo.ASCENDING)], {}),
     ([("source", pymongo.ASCENDING), ("source_id", pymongo.ASCENDING)], {}),
 )
-# Unique indexes of schema 1 on fields that are no longer keys (dropped when met).
-LEGACY_INDEXES = ("info_code_1",)
+KEEP_INDEXES = {"_id_"} | {
+    "_".join(f"{name}_{order}" for name, order in keys) for keys, _ in ARTICLE_INDEXES
+}
 
 
 class MongoStore(Store):
@@ -330,8 +331,15 @@ class MongoStore(Store):
 
     def _migrate(self) -> None:
         """Schema 1 -> 2 in place, idempotent (several workers may run it at once): old
-        documents get `source`/`source_id`, the old unique index goes."""
-        if not any(name in LEGACY_INDEXES for name in self._articles.index_information()):
+        documents get `source`/`source_id`, schema 1's unique index (on a source's own
+        number) goes: `_id` is the only key, and any other unique index would refuse
+        articles the store must keep."""
+        legacy = [
+            name
+            for name, spec in self._articles.index_information().items()
+            if spec.get("unique") and name not in KEEP_INDEXES
+        ]
+        if not legacy:
             return
         updates = []
         for doc in self._articles.find({"source": {"$exists": False}}, {"extractor": 1}):
@@ -340,7 +348,7 @@ class MongoStore(Store):
             updates.append(UpdateOne({"_id": doc["_id"]}, change))
         for chunk in chunks(updates):
             self._articles.bulk_write(chunk, ordered=False)
-        for name in LEGACY_INDEXES:
+        for name in legacy:  # a unique index on a source's own field: no longer a key
             if name in self._articles.index_information():
                 self._articles.drop_index(name)
 

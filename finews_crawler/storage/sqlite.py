@@ -143,12 +143,13 @@ class SQLiteStore(Store):
                 time.sleep(0.05)
 
     def _migrate(self) -> None:
-        """A file of schema 1 (an `info_code` column with a unique index) rebuilt in place:
+        """A file of schema 1 (no `source` column; a source's own number as a unique column)
+        rebuilt in place:
         the same rows with `source`/`source_id` columns, also set in each document. One
         transaction, so a worker opening the file meanwhile sees the old or the new table."""
         with self._transaction():
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-            if "info_code" not in columns:
+            if not columns or "source" in columns:
                 return  # new file, or migrated already (by another worker, too)
             self._db.execute(ARTICLES_TABLE.format(name="articles_migrating"))
             rows = []
