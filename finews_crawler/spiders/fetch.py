@@ -1,7 +1,7 @@
 """Spider `fetch`: any URLs or article numbers, fetched once each, navigated by their adapters.
 
 Behind `finews fetch`, and usable directly:
-    finews crawl fetch -a url=https://finance.eastmoney.com/a/202204132342073945.html
+    finews crawl fetch -a url=https://news.example/a/202204132342073945.html
     finews crawl fetch -a targets="NW202204132342073945 202204132342073945" -a urls_file=f.txt
 
 A target is a URL (share page, text API, article page, any other news page) or an article
@@ -40,7 +40,7 @@ def target_url(target: str, settings: Any = None) -> str:
     if _SCHEME.match(value):
         return value  # the link-safety middleware refuses non-http(s) schemes with a reason
     if _HOSTISH.match(value):
-        return f"https://{value}"  # "finance.eastmoney.com/a/....html" pasted without scheme
+        return f"https://{value}"  # "news.example/a/1.html" pasted without a scheme
     raise BadTarget(f"not a URL or an article number (NW + 18 digits, 18 digits): {value!r}")
 
 
