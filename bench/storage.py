@@ -55,6 +55,8 @@ def articles(count: int, seed: int = 29) -> list[dict[str, Any]]:
         records.append(
             {
                 "_id": number,
+                "source": "eastmoney",
+                "source_id": number,
                 "info_code": f"NW{number}",
                 "url": f"https://finance.eastmoney.com/a/{number}.html",
                 "source_url": f"http://bench.example/html_News/NewsShare.html?infoCode=NW{number}",
@@ -117,8 +119,9 @@ def ours(uri: str, docs: list[dict], changed: list[dict]) -> dict[str, tuple[flo
 # ---- raw SQLite ------------------------------------------------------------------------------
 
 _SQL_UPSERT = (
-    "INSERT INTO articles(_id, info_code, url, published_at, media, revision, doc)"
-    " VALUES (?,?,?,?,?,1,?) ON CONFLICT(_id) DO UPDATE SET info_code=excluded.info_code,"
+    "INSERT INTO articles(_id, source, source_id, url, published_at, media, revision, doc)"
+    " VALUES (?,?,?,?,?,?,1,?) ON CONFLICT(_id) DO UPDATE SET source=excluded.source,"
+    " source_id=excluded.source_id,"
     " url=excluded.url, published_at=excluded.published_at, media=excluded.media,"
     " revision=articles.revision + 1, doc=excluded.doc WHERE articles.doc IS NOT excluded.doc"
 )
@@ -126,7 +129,8 @@ _SQL_UPSERT = (
 
 def _sql_rows(batch: list[dict]) -> list[tuple]:
     return [
-        (d["_id"], d["info_code"], d["url"], d["published_at"].isoformat(), d["media"], dumps(d))
+        (d["_id"], d["source"], d["source_id"], d["url"], d["published_at"].isoformat())
+        + (d["media"], dumps(d))
         for d in batch
     ]
 
@@ -142,8 +146,8 @@ def raw_sqlite(path: Path, docs: list[dict], changed: list[dict]) -> dict[str, t
         with db:
             db.execute("BEGIN")
             db.executemany(
-                "INSERT INTO articles(_id, info_code, url, published_at, media, revision, doc)"
-                " VALUES (?,?,?,?,?,1,?)",
+                "INSERT INTO articles(_id, source, source_id, url, published_at, media,"
+                " revision, doc) VALUES (?,?,?,?,?,?,1,?)",
                 _sql_rows(batch),
             )
 
