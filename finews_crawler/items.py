@@ -43,6 +43,7 @@ class Article(scrapy.Item):
     images = scrapy.Field()
     category = scrapy.Field()
     tags = scrapy.Field()
+    importance = scrapy.Field()  # 0 ordinary, 1 important, 2 top; None when the source says none
     content_hash = scrapy.Field()
     fetched_at = scrapy.Field()
     first_seen_at = scrapy.Field()

@@ -53,6 +53,8 @@ def normalize(page: ExtractedPage) -> Article:
     tree = html_text.parse_fragment(body_html)
     # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
     securities, boards = stock_codes.from_html(tree, adapter.stock_mention)
+    if extracted.stocks is not None or extracted.boards is not None:  # the source's own list
+        securities, boards = list(extracted.stocks or []), list(extracted.boards or [])
     media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)
 
@@ -91,6 +93,7 @@ def normalize(page: ExtractedPage) -> Article:
         images=body.images,
         category=extracted.category or context.get("category"),
         tags=extracted.tags or list(context.get("tags") or []),
+        importance=extracted.importance,
         fetched_at=raw.get("fetched_at") or datetime.now(UTC),
         spider=raw.get("spider"),
         extractor=extracted.extractor or adapter.name,

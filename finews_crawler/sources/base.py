@@ -99,6 +99,10 @@ class FollowUp:
     # (a share page's one text-API call): skipping the duplicate filter then loses nothing
     # and keeps the filter's memory to one entry per article.
     dont_filter: bool = False
+    # A feed entry that is the whole article (a real-time wire's item): its text, read by
+    # the adapter's extract() at `url` without another fetch. None: fetch `url`.
+    text: str | None = None
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -132,6 +136,11 @@ class Extracted:
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     extractor: str = ""
+    # Securities and boards the source lists itself (parsing.stock_codes Security/Board);
+    # None: read from the body (generic notations plus the adapter's stock_mention).
+    stocks: list[Any] | None = None
+    boards: list[Any] | None = None
+    importance: int | None = None  # 0 ordinary, 1 important, 2 top, when the source says
 
 
 @dataclass

@@ -18,6 +18,7 @@ and when to stop paging, the pipelines do the rest.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -30,7 +31,14 @@ from finews_crawler.crawl.incremental import FeedPaging, PagingOptions
 from finews_crawler.crawl.paging import Carry, FeedListing
 from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.items import RawPage
-from finews_crawler.sources import ExtractionError, FeedRequest, Page, adapter_for, all_feeds
+from finews_crawler.sources import (
+    ExtractionError,
+    FeedRequest,
+    FollowUp,
+    Page,
+    adapter_for,
+    all_feeds,
+)
 from finews_crawler.spiders.base import FinewsSpider, split_arg
 from finews_crawler.storage import StoreError
 
@@ -163,10 +171,30 @@ class FeedSpider(FinewsSpider):
             self.paging.run_of(name).stop = f"{stage}_error"
             return
         for entry in step.follow:
-            yield self.page_request(entry.url, entry.context)
+            yield (
+                self.entry_page(entry)
+                if entry.text is not None
+                else self.page_request(entry.url, entry.context)
+            )
         if step.next_page:
             for request in self.next_request(raw["url"], context, listing, step.carry):
                 yield request
+
+    def entry_page(self, entry: FollowUp) -> RawPage:
+        """A feed entry that is the whole article (a wire item): a RawPage without a fetch."""
+        context = {**entry.context}
+        context.setdefault("entry_url", entry.url)
+        return RawPage(
+            url=entry.url,
+            final_url=entry.url,
+            status=200,
+            text=entry.text,
+            content_type=entry.content_type,
+            error=None,
+            context=context,
+            spider=self.name,
+            fetched_at=datetime.now(UTC),
+        )
 
     @staticmethod
     def _listing(raw: RawPage) -> tuple[FeedListing | None, StageFailure | None]:
