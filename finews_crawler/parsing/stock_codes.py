@@ -28,7 +28,7 @@ class Security:
     """A listed security mentioned in an article."""
 
     code: str
-    market: str
+    market: str | None  # None: the source's market code is undocumented (secid as given)
     secid: str
     name: str | None = None
 
