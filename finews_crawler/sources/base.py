@@ -179,6 +179,9 @@ class FeedSpec:
     first: Callable[[Any, int], FeedRequest]
     next: Callable[[FeedRequest, Any, Any, int], FeedRequest | None]
     spiders: tuple[str, ...] = ()  # spider names (besides `feeds`) that page this feed
+    # Paged by the all-feeds spider `feeds` too (False: only by its own spiders, e.g. a
+    # real-time wire polled on its own schedule).
+    in_all: bool = True
 
 
 class SourceAdapter:

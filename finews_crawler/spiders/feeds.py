@@ -54,7 +54,9 @@ def is_feed_page(context: dict[str, Any] | None) -> bool:
 
 class FeedSpider(FinewsSpider):
     name = "feeds"
-    feed_names: ClassVar[tuple[str, ...]] = tuple(FEEDS)
+    feed_names: ClassVar[tuple[str, ...]] = tuple(
+        name for name, (_, spec) in FEEDS.items() if spec.in_all
+    )
 
     def __init__(
         self,
