@@ -114,7 +114,8 @@ def test_sample_round_trip(tmp_path: Path) -> None:
     sample = require(SAMPLE_POST)
     uri = f"sqlite:///{tmp_path / 'round.sqlite3'}"
     site = tmp_path / "site"
-    options = SiteOptions(share_base="http://finews.zning.xyz", site_url="//finews.withounder.com")
+    shares = {"FINEWS_SHARE_BASE": "http://finews.zning.xyz"}
+    options = SiteOptions(source_settings=shares, site_url="//finews.withounder.com")
     with open_store(uri) as store:
         (imported,) = import_posts([sample], store, share_base=SHARE_BASE).results
         assert imported.status == "imported"
