@@ -278,8 +278,11 @@ def test_feed_coverage_from_concurrent_workers_merges(backend: str) -> None:
 def test_bad_document_fails_alone_mongodb(store: Store) -> None:
     if not is_mongo(store):
         pytest.skip("MongoDB-specific: per-document write errors in one bulk write")
-    store.upsert_articles([article(30)])
-    clash = article(31, info_code=article(30)["info_code"])  # unique index refuses it
+    # A unique index of the test's own gives the server a document to refuse (the store's only
+    # key is `_id`, which it never sends twice in one batch).
+    store._articles.create_index([("probe", 1)], unique=True, sparse=True)
+    store.upsert_articles([article(30, probe="same")])
+    clash = article(31, probe="same")  # the unique index refuses it
     unencodable = article(33, tags=[object()])
     batch = [article(32), clash, unencodable, article(34)]
     outcomes = store.upsert_articles(batch)

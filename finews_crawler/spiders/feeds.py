@@ -78,11 +78,13 @@ class FeedSpider(FinewsSpider):
         }
         self.arguments = {key: value for key, value in given.items() if value}
         self.selected = split_arg(feeds) or list(self.feed_names)
-        unknown = [name for name in self.selected if name not in self.feed_names]
+        # `feeds` pages any feed named with -a feeds= (also one left out of its default set,
+        # e.g. when `finews retry` hands it a wire's failure); a group spider only its own.
+        servable = FEEDS if self.name == FeedSpider.name else self.feed_names
+        unknown = [name for name in self.selected if name not in servable]
         if unknown:
             raise ValueError(
-                f"unknown feed(s) {', '.join(unknown)}; {self.name} serves"
-                f" {', '.join(self.feed_names)}"
+                f"unknown feed(s) {', '.join(unknown)}; {self.name} serves {', '.join(servable)}"
             )
         self.options = PagingOptions.from_args(since, max_pages, refresh)
         self.page_size = int(count or 100)
