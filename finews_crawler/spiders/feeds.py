@@ -42,8 +42,17 @@ def is_feed_page(context: dict[str, Any] | None) -> bool:
 
 
 class FeedSpider(FinewsSpider):
+    """Every East Money feed: feed pages -> text API per article."""
+
     name = "feeds"
     feed_names: ClassVar[tuple[str, ...]] = tuple(FEEDS)
+    spider_arguments: ClassVar[dict[str, str]] = {
+        "feeds": "comma-separated feeds to page (default: all of this spider's)",
+        "since": "backfill down to this time: 2024-05-01, '2024-05-01 08:00' (Beijing) or 6h/2d",
+        "max_pages": "never page deeper than N pages",
+        "refresh": "1: fetch known articles again too",
+        "count": "entries per feed page (default 100)",
+    }
 
     def __init__(
         self,
@@ -204,15 +213,21 @@ class FeedSpider(FinewsSpider):
 
 
 class EmNewsSpider(FeedSpider):
+    """The rolling news feed (emnews)."""
+
     name = "emnews"
     feed_names: ClassVar[tuple[str, ...]] = ("emnews",)
 
 
 class EmMediaSpider(FeedSpider):
+    """The media feed (emmedia)."""
+
     name = "emmedia"
     feed_names: ClassVar[tuple[str, ...]] = ("emmedia",)
 
 
 class EmMarketSpider(FeedSpider):
+    """The three market feeds (emmarket37/38/39)."""
+
     name = "emmarket"
     feed_names: ClassVar[tuple[str, ...]] = ("emmarket37", "emmarket38", "emmarket39")

@@ -41,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from finews_crawler.config import env_str
 from finews_crawler.flags import FALSE, TRUE
 from finews_crawler.storage.base import (
     FAILED,
@@ -62,7 +63,7 @@ T = TypeVar("T")
 
 def spool_mode(value: str | None = None) -> str:
     """'on', 'off' or 'auto' from a setting value (else $FINEWS_SPOOL)."""
-    raw = (value if value not in (None, "") else os.environ.get("FINEWS_SPOOL", "")) or ""
+    raw = (value if value not in (None, "") else env_str("FINEWS_SPOOL")) or ""
     raw = str(raw).strip().lower()
     return "on" if raw in TRUE else "off" if raw in FALSE else "auto"
 
@@ -71,7 +72,7 @@ def spool_path(store: Store, directory: str | os.PathLike[str] | None = None) ->
     """data/spool/<hash>.jsonl: one spool per destination, never a password in its name."""
     key = getattr(store, "spool_key", "") or redact_uri(store.uri_for_display)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    base = Path(directory or os.environ.get("FINEWS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
+    base = Path(directory or env_str("FINEWS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
     return base / f"{digest}.jsonl"
 
 
