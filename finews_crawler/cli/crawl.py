@@ -29,8 +29,8 @@ def spider_arguments(spider: type) -> dict[str, str]:
     """A spider's `-a` arguments: its `spider_arguments` descriptions, plus any other keyword
     of its __init__ (undescribed)."""
     described: dict[str, str] = dict(getattr(spider, "spider_arguments", {}))
-    for name, parameter in inspect.signature(spider.__init__).parameters.items():
-        if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+    for name, parameter in inspect.signature(spider).parameters.items():
+        if parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
             described.setdefault(name, "")
     return described
 
