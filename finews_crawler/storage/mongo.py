@@ -196,7 +196,7 @@ def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
 
 
 # What downstream readers filter and sort on (documented above); info_code is unique.
-ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
+ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, Any]], ...] = (
     ([("published_at", pymongo.DESCENDING)], {}),
     ([("stocks.code", pymongo.ASCENDING)], {}),
     ([("media", pymongo.ASCENDING)], {}),

@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -293,7 +293,7 @@ def _store_failure(outcome: UpsertOutcome) -> dict[str, Any]:
 # ---- the wrapper ---------------------------------------------------------------------------
 
 
-def _spooled(articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+def _spooled(articles: Sequence[Mapping[str, Any]]) -> list[UpsertOutcome]:
     return [UpsertOutcome(SPOOLED, dict(article)) for article in articles]
 
 
@@ -496,11 +496,12 @@ class SpoolingStore(Store):
         )
 
     def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
-        pairs = [[int(lo), int(hi)] for lo, hi in intervals]
+        spans = [(int(lo), int(hi)) for lo, hi in intervals]
+        pairs = [[lo, hi] for lo, hi in spans]
         entry = {"op": "feed_coverage", "feed": feed, "intervals": pairs}
         self._write(
             self._guarded,
-            lambda: self.inner.add_feed_coverage(feed, pairs),
+            lambda: self.inner.add_feed_coverage(feed, spans),
             lambda: self.spool.append([entry]),
             default=None,
         )
