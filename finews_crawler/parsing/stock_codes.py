@@ -114,11 +114,10 @@ def from_market_code(market: str, code: str, name: str | None = None) -> Securit
     prefix = SECID_PREFIX.get(market)
     if prefix is None:
         return None
-    return (
-        from_secid(prefix, code, name)
-        if market != "BJ"
-        else Security(code=code, market="BJ", secid=f"0.{code}", name=name)
-    )
+    if market == "BJ":
+        return Security(code=code, market="BJ", secid=f"0.{code}", name=name)
+    security = from_secid(prefix, code, name)  # a market's prefix never names a board
+    return security if isinstance(security, Security) else None
 
 
 def from_data_code(value: str, name: str | None = None) -> Security | Board | None:

@@ -38,12 +38,21 @@ FEED_PRIORITY = 10  # feed pages go ahead of queued articles, so paging never st
 
 
 def is_feed_page(context: dict[str, Any] | None) -> bool:
-    return bool(context) and "feed_page" in context and "info_code" not in context
+    return context is not None and "feed_page" in context and "info_code" not in context
 
 
 class FeedSpider(FinewsSpider):
+    """Every East Money feed: feed pages -> text API per article."""
+
     name = "feeds"
     feed_names: ClassVar[tuple[str, ...]] = tuple(FEEDS)
+    spider_arguments: ClassVar[dict[str, str]] = {
+        "feeds": "comma-separated feeds to page (default: all of this spider's)",
+        "since": "backfill down to this time: 2024-05-01, '2024-05-01 08:00' (Beijing) or 6h/2d",
+        "max_pages": "never page deeper than N pages",
+        "refresh": "1: fetch known articles again too",
+        "count": "entries per feed page (default 100)",
+    }
 
     def __init__(
         self,
@@ -90,7 +99,8 @@ class FeedSpider(FinewsSpider):
             # The run report waits for the feeds' verdict before it counts (extensions.py).
             hooks = getattr(self.crawler, "finews_before_report", None)
             if hooks is None:
-                hooks = self.crawler.finews_before_report = []
+                hooks = []
+                setattr(self.crawler, "finews_before_report", hooks)  # noqa: B010
             hooks.append(self._paging.finish)
         return self._paging
 
@@ -139,6 +149,7 @@ class FeedSpider(FinewsSpider):
         raw = self.raw_page(response, context)
         listing, failure = self._listing(raw)
         if listing is None:
+            assert failure is not None  # _listing names why when it has no listing
             for request in self._page_failed(raw, failure):
                 yield request
             return
@@ -189,12 +200,13 @@ class FeedSpider(FinewsSpider):
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """A feed page that got no response after retries: recorded, paging goes on."""
-        context = failure.request.cb_kwargs.get("context")
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        context = request.cb_kwargs.get("context")
         if not is_feed_page(context):
             yield from super().on_error(failure)
             return
-        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
-        raw = self.failed_page(failure.request.url, error, context)
+        error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:300]
+        raw = self.failed_page(request.url, error, context)
         _, why = self._listing(raw)
         yield from self._page_failed(raw, why or StageFailure("fetch", error))
 
@@ -204,15 +216,21 @@ class FeedSpider(FinewsSpider):
 
 
 class EmNewsSpider(FeedSpider):
+    """The rolling news feed (emnews)."""
+
     name = "emnews"
     feed_names: ClassVar[tuple[str, ...]] = ("emnews",)
 
 
 class EmMediaSpider(FeedSpider):
+    """The media feed (emmedia)."""
+
     name = "emmedia"
     feed_names: ClassVar[tuple[str, ...]] = ("emmedia",)
 
 
 class EmMarketSpider(FeedSpider):
+    """The three market feeds (emmarket37/38/39)."""
+
     name = "emmarket"
     feed_names: ClassVar[tuple[str, ...]] = ("emmarket37", "emmarket38", "emmarket39")
