@@ -1,7 +1,7 @@
 # finews-crawler: everything a newcomer needs is one of these targets.
 #   make demo    virtualenv + install + mock site + crawl 200 articles + show 3
-#   make test    virtualenv + install + system packages + the whole test suite (starts its
-#                own servers)
+#   make test    virtualenv + install + lint (ruff, mypy) + system packages + the whole test
+#                suite (starts its own servers)
 #   make system-deps  Debian packages the suite runs (redis-server, jekyll), when missing
 #   make bench   benchmarks against peers, side by side (QUICK=1: under 3 minutes)
 #   make chaos   kills, outages and faults; fails if an article is lost or doubled
@@ -47,8 +47,8 @@ system-deps:
 demo: venv
 	$(BIN)/finews demo --articles 200
 
-test: venv system-deps
-	$(BIN)/ruff check .
+# CI runs `make test`: the lint checks (ruff, ruff format, mypy) first, so a type error fails it.
+test: lint system-deps
 	$(BIN)/python -m pytest -q
 
 # make bench (full run, about 17 minutes) | make bench QUICK=1 (under 3 minutes)
@@ -63,6 +63,7 @@ chaos: venv system-deps
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache build *.egg-info

@@ -73,7 +73,7 @@ def real_cases() -> tuple[list[Case], str | None]:
         if reading is None or not number:
             continue  # the archive's broken post: no title or date to compare with
         page = render.share_page(
-            SimpleNamespace(
+            SimpleNamespace(  # type: ignore[arg-type]  # the fields share_page reads
                 title=reading.title,
                 published=reading.published.astimezone(BEIJING),
                 media="东方财富网",
@@ -172,7 +172,10 @@ def extract_readability(cases: list[Case]) -> list[dict]:
 
 
 def available_extractors() -> dict[str, Callable[[list[Case]], list[dict]]]:
-    extractors = {"ours": extract_ours, "trafilatura": extract_trafilatura}
+    extractors: dict[str, Callable[[list[Case]], list[dict]]] = {
+        "ours": extract_ours,
+        "trafilatura": extract_trafilatura,
+    }
     try:
         import readability  # noqa: F401
 
@@ -244,7 +247,7 @@ def score(cases: list[Case], found: list[dict], seconds: float) -> dict[str, Any
 
 
 def run(mock_articles: int = 500) -> dict[str, Any]:
-    datasets = {"mock": (mock_cases(mock_articles), None)}
+    datasets: dict[str, tuple[list[Case], str | None]] = {"mock": (mock_cases(mock_articles), None)}
     datasets["real"] = real_cases()
     report: dict[str, Any] = {}
     for dataset, (cases, skipped) in datasets.items():

@@ -18,7 +18,7 @@ from bench.peers import PAGE
 from mocksite.process import running_mock_site
 
 
-def fit(xs: list[int], ys: list[float]) -> tuple[float, float]:
+def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """Least-squares (slope, intercept) of ys over xs."""
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
     spread = sum((x - mean_x) ** 2 for x in xs) or 1.0

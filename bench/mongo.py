@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pymongo
 
@@ -33,7 +34,9 @@ def secantus_executable() -> str | None:
 
 def wait_for_ping(uri: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        uri, serverSelectionTimeoutMS=300
+    )
     try:
         while True:
             try:

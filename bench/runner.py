@@ -42,7 +42,7 @@ QUICK = {
 
 
 def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
-    sizes = QUICK if quick else FULL
+    sizes: dict[str, Any] = QUICK if quick else FULL
     results: dict[str, Any] = {
         "started_at": report.now_iso(),
         "quick": quick,

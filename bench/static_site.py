@@ -89,7 +89,7 @@ class Handler(asyncio.Protocol):
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:

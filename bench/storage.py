@@ -96,7 +96,7 @@ def batched(docs: list[dict[str, Any]]) -> Batches:
     return [docs[start : start + BATCH] for start in range(0, len(docs), BATCH)]
 
 
-def timed(write: Callable[[list[dict[str, Any]]], Any], batches: Batches) -> tuple[float, float]:
+def timed(write: Callable[[list[Any]], Any], batches: Batches) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) to write every batch."""
     cpu, started = cpu_time(), time.perf_counter()
     for batch in batches:
@@ -188,7 +188,7 @@ def raw_mongo(uri: str, docs: list[dict], changed: list[dict]) -> dict[str, tupl
 
     from finews_crawler.storage.mongo import ARTICLE_INDEXES
 
-    client = pymongo.MongoClient(uri, tz_aware=True)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
     client.drop_database("finews_bench_raw")
     db = client["finews_bench_raw"]
     articles_, history = db["articles"], db["articles_history"]
@@ -279,6 +279,7 @@ def run(
     if mongo_uri:
         import pymongo
 
+        client: pymongo.MongoClient[dict[str, Any]]
         with pymongo.MongoClient(mongo_uri) as client:
             client.drop_database("finews_bench")
         ours_uri = mongo_uri.replace("/?", "/finews_bench?", 1)

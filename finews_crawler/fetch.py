@@ -10,7 +10,6 @@ unchanged.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from finews_crawler import SETTINGS_MODULE
 from finews_crawler.exporters.jsonl import article_json
 from finews_crawler.parsing.dates import to_source_time
 from finews_crawler.spiders.fetch import BadTarget, FetchSpider, target_url
@@ -96,10 +94,10 @@ def fetch(
     """
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
-    project = get_project_settings()
+    from finews_crawler.config import project_settings
+
+    project = project_settings()
     for name, value in (settings or {}).items():
         project.set(name, value, priority="cmdline")
 

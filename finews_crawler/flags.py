@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -17,7 +16,3 @@ def flag(value: Any, default: bool = False) -> bool:
     if text in FALSE:
         return False
     return default
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    return flag(os.environ.get(name), default)

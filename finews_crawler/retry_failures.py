@@ -15,7 +15,6 @@ the pager clears the feed's records when the feed is complete down to its floor.
 from __future__ import annotations
 
 import inspect
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from finews_crawler import SETTINGS_MODULE
+from finews_crawler.config import environment as config_environment
 
 FALLBACK_SPIDERS = ("fetch", "newsshare")
 
@@ -71,11 +70,11 @@ def feed_spider_for(spider: str, feed: str) -> str:
 
 def _spider_class(spider: str) -> Any:
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    from finews_crawler.config import project_settings
+
     try:
-        return SpiderLoader.from_settings(get_project_settings()).load(spider)
+        return SpiderLoader.from_settings(project_settings()).load(spider)
     except KeyError:
         return None
 
@@ -130,7 +129,8 @@ def retry_failures(
             print(f"{spider}\tfeeds={','.join(feeds)}")
         return 0
     status = 0
-    environment = {**os.environ, "FINEWS_STORE": store}  # not argv: a password shows in `ps`
+    # the store goes in the environment, not argv: a password shows in `ps`
+    environment = {**config_environment(), "FINEWS_STORE": store}
     for spider, feeds in feed_plan.items():
         command = [sys.executable, "-m", "finews_crawler.cli", "crawl", spider]
         command += ["-a", f"feeds={','.join(feeds)}", "-L", log_level]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from finews_crawler import __version__
-from finews_crawler.flags import env_flag
+from finews_crawler.config import env_flag, env_float, env_int, env_str
 from finews_crawler.sources import all_adapters
 
 BOT_NAME = "finews_crawler"
@@ -20,16 +18,16 @@ ROBOTSTXT_OBEY = env_flag("FINEWS_ROBOTSTXT_OBEY", default=True)
 # Items per response handled in parallel: our spiders yield one thing per response, and Scrapy
 # spawns this many asyncio tasks for every response (the default 100 doubled our CPU per page).
 CONCURRENT_ITEMS = 2
-CONCURRENT_REQUESTS = int(os.environ.get("FINEWS_CONCURRENT_REQUESTS", "32"))
-CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("FINEWS_CONCURRENT_PER_DOMAIN", "16"))
-DOWNLOAD_DELAY = float(os.environ.get("FINEWS_DOWNLOAD_DELAY", "0"))
+CONCURRENT_REQUESTS = env_int("FINEWS_CONCURRENT_REQUESTS", 32)
+CONCURRENT_REQUESTS_PER_DOMAIN = env_int("FINEWS_CONCURRENT_PER_DOMAIN", 16)
+DOWNLOAD_DELAY = env_float("FINEWS_DOWNLOAD_DELAY", 0)
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Pages that arrived but were unusable (empty, cut-off JSON, wrong type, redirect loop) are
 # fetched again from their entry URL up to this many times per URL before a failure record.
-FINEWS_REQUEUE_TIMES = int(os.environ.get("FINEWS_REQUEUE_TIMES", "2"))
+FINEWS_REQUEUE_TIMES = env_int("FINEWS_REQUEUE_TIMES", 2)
 # Link safety: private/loopback addresses are allowed for crawls of configured bases; one-off
 # fetches of user-given URLs should run with 0. Links from public pages into private
 # networks are refused regardless (finews_crawler/crawl/middlewares/link_safety.py).
@@ -40,7 +38,7 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 # Waits before retries (base * 2**(n-1), capped) and the longest Retry-After honoured
 # (finews_crawler.crawl.middlewares.BackoffMiddleware; Scrapy's own retries do not wait).
-FINEWS_RETRY_BACKOFF = float(os.environ.get("FINEWS_RETRY_BACKOFF", "0.5"))
+FINEWS_RETRY_BACKOFF = env_float("FINEWS_RETRY_BACKOFF", 0.5)
 FINEWS_RETRY_BACKOFF_MAX = 30.0
 FINEWS_RETRY_AFTER_MAX = 300.0
 
@@ -78,15 +76,15 @@ EXTENSIONS = {
     "finews_crawler.crawl.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
-FINEWS_REDIS_URL = os.environ.get("FINEWS_REDIS_URL", "")
-FINEWS_REDIS_IDLE_SECONDS = float(os.environ.get("FINEWS_REDIS_IDLE_SECONDS", "5"))
-FINEWS_REDIS_LEASE_SECONDS = float(os.environ.get("FINEWS_REDIS_LEASE_SECONDS", "30"))
+FINEWS_REDIS_URL = env_str("FINEWS_REDIS_URL", "")
+FINEWS_REDIS_IDLE_SECONDS = env_float("FINEWS_REDIS_IDLE_SECONDS", 5)
+FINEWS_REDIS_LEASE_SECONDS = env_float("FINEWS_REDIS_LEASE_SECONDS", 30)
 ADDONS = {"finews_crawler.crawl.distributed.DistributedMode": 0}
 LOG_FORMATTER = "finews_crawler.crawl.logformatter.FinewsLogFormatter"
-LOG_LEVEL = os.environ.get("FINEWS_LOG_LEVEL", "INFO")
+LOG_LEVEL = env_str("FINEWS_LOG_LEVEL", "INFO")
 
 # Storage: the embedded SQLite file unless FINEWS_STORE names another store.
-FINEWS_STORE = os.environ.get("FINEWS_STORE", "")
+FINEWS_STORE = env_str("FINEWS_STORE", "")
 FINEWS_STORE_BATCH_SIZE = 500
 FINEWS_STORE_FLUSH_SECONDS = 2.0  # also written on this timer, not only when full
 # Distributed mode turns this on: an item is done only once its article is written.
@@ -97,13 +95,13 @@ FINEWS_STORE_RETRY_SECONDS = 5.0  # a write waits this long for MongoDB, then is
 # real source unless the environment or `-s NAME=...` says otherwise.
 for _adapter in all_adapters():
     for _name, _default in _adapter.settings_defaults().items():
-        globals()[_name] = os.environ.get(_name, _default)
+        globals()[_name] = env_str(_name, _default)
 # Feed paging (finews_crawler/crawl/incremental.py): depth of a first run / refresh run, the cap for
 # gap filling and since backfills, failed pages in a row before a feed gives up, how often
 # the pager asks the store whether a page's articles are all in (then its range counts), and
 # how long its reads wait for an unreachable store (then the feed is unfinished, recorded).
-FINEWS_FEED_MAX_PAGES = int(os.environ.get("FINEWS_FEED_MAX_PAGES", "50"))
-FINEWS_FEED_HARD_MAX_PAGES = int(os.environ.get("FINEWS_FEED_HARD_MAX_PAGES", "2000"))
+FINEWS_FEED_MAX_PAGES = env_int("FINEWS_FEED_MAX_PAGES", 50)
+FINEWS_FEED_HARD_MAX_PAGES = env_int("FINEWS_FEED_HARD_MAX_PAGES", 2000)
 FINEWS_FEED_MAX_FAILED_PAGES = 3
 FINEWS_FEED_CONFIRM_SECONDS = 1.0
 FINEWS_FEED_STORE_WAIT = 60.0  # seconds a paging read waits for an unreachable store

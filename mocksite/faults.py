@@ -226,7 +226,7 @@ async def apply(
         query = [(k, v) for k, v in request.rel_url.query.items() if k not in PAGING_PARAMS]
         return await handler(request.clone(rel_url=request.rel_url.with_query(query)))
     response = await handler(request)
-    if not isinstance(response, web.Response) or response.body is None:
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes | bytearray):
         return response
     body = bytes(response.body)
     ctype, charset = response.content_type, response.charset or "utf-8"

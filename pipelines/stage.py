@@ -57,8 +57,8 @@ class Stage:
             raise  # a deliberate drop (an in-run duplicate), not a failure
         except Exception as exc:  # RecursionError, AttributeError, UnicodeError, ...
             logger.debug("unexpected error in stage %s", self.stage_name(), exc_info=True)
-            failure = StageFailure(self.stage_name(), describe_exception(exc))
-            raise self._failed(item, failure) from None
+            unforeseen = StageFailure(self.stage_name(), describe_exception(exc))
+            raise self._failed(item, unforeseen) from None
 
     def _failed(self, item: Any, failure: StageFailure) -> FailedItem:
         record = self.run.fail(item, failure)

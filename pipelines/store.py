@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from twisted.internet import defer, task
@@ -130,7 +131,8 @@ class StorePipeline(Stage):
             return
         batch, self.pending = self.pending, []
         if self._queued is None:
-            outcomes = self.run.store.upsert_articles(batch)
+            articles: list[Mapping[str, Any]] = list(batch)
+            outcomes = self.run.store.upsert_articles(articles)
             clear_resolved(self.run.store, outcomes)
             self._count(batch, outcomes)
             return

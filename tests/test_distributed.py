@@ -1,7 +1,9 @@
 """Distributed mode on a real Redis: `finews crawl` workers share one frontier.
 
 Keep these tests in CI: they are what proves the pinned scrapy-redis still works with our
-Scrapy (and the engine internals finews_crawler/crawl/distributed.py reads).
+Scrapy (the engine's downloader.active and scraper.slot.active that
+finews_crawler/crawl/distributed.py reads to know when a leased request is done, and the
+scrapy-redis queue methods distributed_queue.py builds on).
 """
 
 from __future__ import annotations

@@ -22,7 +22,15 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider name")
         assert self.crawler_process
-        crawler = self._create_crawler(args[0])
+        known = sorted(self.crawler_process.spider_loader.list())
+        if args[0] not in known:  # one line naming the known ones and exit 2, not a KeyError
+            print(
+                f"finews crawl: no spider {args[0]!r} (spiders: {', '.join(known)})",
+                file=sys.stderr,
+            )
+            self.exitcode = 2
+            return
+        crawler = self.crawler_process.create_crawler(args[0])
         try:  # an unreachable store is one clear line and exit 2, not a traceback
             open_store(crawler.settings.get("FINEWS_STORE") or None).close()
         except StoreError as exc:

@@ -141,7 +141,8 @@ class LeasingScheduler(Scheduler):
                 f"distributed mode needs SCHEDULER_QUEUE_CLASS = LeasedPriorityQueue,"
                 f" got {type(self.queue).__name__}"
             )
-        if not hasattr(self._engine_slot(), "inprogress"):  # engine internals, see settle()
+        engine = self.crawler.engine
+        if not hasattr(engine.downloader, "active") or not hasattr(engine, "scraper"):
             raise RuntimeError("this Scrapy's engine does not expose the requests in progress")
         self.queue.owner = self.worker
         self.queue.lease_ms = round(self.lease_seconds * 1000)
@@ -158,8 +159,17 @@ class LeasingScheduler(Scheduler):
         self.loop = task.LoopingCall(self.tend)
         self.loop.start(TICK_SECONDS, now=False)
 
-    def _engine_slot(self) -> Any:
-        return getattr(getattr(self.crawler, "engine", None), "_slot", None)
+    def in_progress(self) -> set[Any] | None:
+        """The requests the engine is still working on: in the downloader
+        (`engine.downloader.active`) or being scraped, callback and items
+        (`engine.scraper.slot.active`). A request passes from one to the other within one
+        callback chain, so between reactor turns it is always in one of them until done.
+        None before the engine has its scraper slot."""
+        engine = getattr(self.crawler, "engine", None)
+        scraper_slot = getattr(getattr(engine, "scraper", None), "slot", None)
+        if engine is None or scraper_slot is None:
+            return None
+        return set(engine.downloader.active) | set(scraper_slot.active)
 
     def seeded(self) -> None:
         self.queue.seeded()
@@ -167,13 +177,12 @@ class LeasingScheduler(Scheduler):
     def settle(self) -> int:
         """Acknowledge the leased requests the engine is done with.
 
-        The engine keeps a request in its slot's `inprogress` from the pop until its download,
-        callback, follow-ups and items are all handled (Scrapy internals, pinned and checked by
-        tests/test_distributed.py); a retry or redirect is a new request, queued by then."""
-        slot = self._engine_slot()
-        if slot is None:
+        A request is in progress from the pop until its download, callback, follow-ups and
+        items are all handled (see in_progress; checked by tests/test_distributed.py, which
+        kills a worker mid-crawl); a retry or redirect is a new request, queued by then."""
+        inprogress = self.in_progress()
+        if inprogress is None:
             return 0
-        inprogress = slot.inprogress
         done = [lease for lease, request in self.queue.held.items() if request not in inprogress]
         return self.queue.ack(done)
 
@@ -203,8 +212,10 @@ class LeasingScheduler(Scheduler):
 
     def nudge(self) -> None:
         """Scrapy itself only looks at an empty scheduler again at its 5-second heartbeat;
-        requests other workers queue (or the reaper returns) are taken up within a tick."""
-        slot = self._engine_slot()
+        requests other workers queue (or the reaper returns) are taken up within a tick.
+        Scrapy has no public call for this: the engine's slot is private, so this is a speed-up
+        only; without it the heartbeat takes them up within 5 seconds."""
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
         nextcall = getattr(slot, "nextcall", None)
         if nextcall is not None and len(self.queue):
             nextcall.schedule()

@@ -80,7 +80,7 @@ class RunReport:
         self.crawler = crawler
         self.run_id = uuid.uuid4().hex
         self.started_at = datetime.now(UTC)
-        self.progress = None
+        self.progress: Any = None  # rich.progress.Progress on a terminal
         self.loop: task.LoopingCall | None = None
         self.show_progress = crawler.settings.getbool("FINEWS_PROGRESS", sys.stderr.isatty())
 
@@ -193,6 +193,7 @@ class MemoryTrim:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.loop: task.LoopingCall | None = None
+        self._trim: Any
         try:
             self._trim = ctypes.CDLL("libc.so.6").malloc_trim
         except (OSError, AttributeError):

@@ -182,8 +182,10 @@ class FeedPaging:
         shared: bool = False,
     ) -> None:
         if feed_of_url is None:
-            from finews_crawler.sources import feed_of_url
-        self.feed_of_url = feed_of_url
+            from finews_crawler.sources import feed_of_url as any_sources_feed
+
+            feed_of_url = any_sources_feed
+        self.feed_of_url: Callable[[str], str | None] = feed_of_url
         # Distributed mode: other workers read the other pages of the same feeds and confirm
         # them at their own end, so a worker judges only the pages it read itself.
         self.shared = shared

@@ -103,7 +103,7 @@ def parse_post(path: Path) -> Post:
     if lines and (match := _LINK_LINE.match(lines[-1].strip())):
         link = match.group(1)  # "" for the archive's empty `<>`
         lines.pop()
-    digest_lines = []
+    digest_lines: list[str] = []
     while lines and (lines[0].startswith(">") or (digest_lines and not lines[0].strip())):
         if lines[0].strip():
             digest_lines.append(lines[0][1:].strip())

@@ -95,7 +95,16 @@ class Cron:
             parsed = [_field(text, index) for index, text in enumerate(fields)]
         except ValueError as exc:
             raise ValueError(f"cron {expression!r}: {exc}") from None
-        return cls(*parsed, any_day=fields[2] == "*", any_weekday=fields[4] == "*")
+        minutes, hours, days, months, weekdays = parsed
+        return cls(
+            minutes,
+            hours,
+            days,
+            months,
+            weekdays,
+            any_day=fields[2] == "*",
+            any_weekday=fields[4] == "*",
+        )
 
     def day_matches(self, day: datetime) -> bool:
         if day.month not in self.months:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from finews_crawler.config import environment
 from finews_crawler.scheduling.cron import Cron, parse_every
 from finews_crawler.scheduling.locks import RunLock
 from finews_crawler.storage.redact import redact_value, uri_password
@@ -216,7 +216,7 @@ class Scheduler:
         return redact_value(value, self.secret)
 
     def run_child(self) -> int:
-        env = dict(os.environ)
+        env = dict(environment())
         # A scheduled run keeps crawling into the local spool while the store is down.
         env.setdefault("FINEWS_SPOOL", "1")
         if self.store:
@@ -307,7 +307,7 @@ def config_from_args(args: argparse.Namespace) -> ScheduleConfig:
 def run_schedule(args: argparse.Namespace) -> int:
     """Entry point behind `finews schedule`."""
     logging.basicConfig(
-        level=os.environ.get("FINEWS_LOG_LEVEL", "INFO"),
+        level=args.config.log_level,
         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s",
     )
     try:

@@ -104,7 +104,7 @@ class FinewsSpider(scrapy.Spider):
             final_url=response.url,
             status=response.status,
             text=text,
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             error=None if isinstance(response, TextResponse) else "not a text response",
             context=context,
             spider=self.name,
@@ -113,8 +113,8 @@ class FinewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterable[RawPage]:
         """Network-level failures (after retries) become RawPages with the error."""
-        request = failure.request
-        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:300]
         yield self.failed_page(request.url, error, request.cb_kwargs.get("context"))
 
     def callback_failure(self, response: Response, stage: str, exc: BaseException) -> RawPage:

@@ -49,14 +49,23 @@ PAGING_KEYS = ("feed", "feed_page", "feed_carry", "requeues")
 
 
 def is_feed_page(context: dict[str, Any] | None) -> bool:
-    return bool(context) and "feed_page" in context and "article_id" not in context
+    return context is not None and "feed_page" in context and "article_id" not in context
 
 
 class FeedSpider(FinewsSpider):
+    """Every source's feeds (a named one with -a feeds=): feed pages -> articles."""
+
     name = "feeds"
     feed_names: ClassVar[tuple[str, ...]] = tuple(
         name for name, (_, spec) in FEEDS.items() if spec.in_all
     )
+    spider_arguments: ClassVar[dict[str, str]] = {
+        "feeds": "comma-separated feeds to page (default: all of this spider's)",
+        "since": "backfill down to this time: 2024-05-01, '2024-05-01 08:00' (Beijing) or 6h/2d",
+        "max_pages": "never page deeper than N pages",
+        "refresh": "1: fetch known articles again too",
+        "count": "entries per feed page (default 100)",
+    }
 
     def __init__(
         self,
@@ -105,7 +114,8 @@ class FeedSpider(FinewsSpider):
             # The run report waits for the feeds' verdict before it counts (extensions.py).
             hooks = getattr(self.crawler, "finews_before_report", None)
             if hooks is None:
-                hooks = self.crawler.finews_before_report = []
+                hooks = []
+                setattr(self.crawler, "finews_before_report", hooks)  # noqa: B010
             hooks.append(self._paging.finish)
         return self._paging
 
@@ -160,6 +170,7 @@ class FeedSpider(FinewsSpider):
         raw = self.raw_page(response, context)
         listing, failure = self._listing(raw)
         if listing is None:
+            assert failure is not None  # _listing names why when it has no listing
             for request in self._page_failed(raw, failure):
                 yield request
             return
@@ -232,12 +243,13 @@ class FeedSpider(FinewsSpider):
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """A feed page that got no response after retries: recorded, paging goes on."""
-        context = failure.request.cb_kwargs.get("context")
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        context = request.cb_kwargs.get("context")
         if not is_feed_page(context):
             yield from super().on_error(failure)
             return
-        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
-        raw = self.failed_page(failure.request.url, error, context)
+        error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:300]
+        raw = self.failed_page(request.url, error, context)
         _, why = self._listing(raw)
         yield from self._page_failed(raw, why or StageFailure("fetch", error))
 
@@ -260,5 +272,10 @@ for _spider, _names in _grouped_spiders().items():
     globals()[f"{_spider.title()}Spider"] = type(
         f"{_spider.title()}Spider",
         (FeedSpider,),
-        {"name": _spider, "feed_names": _names, "__module__": __name__},
+        {
+            "name": _spider,
+            "feed_names": _names,
+            "__module__": __name__,
+            "__doc__": f"Feeds {', '.join(_names)} (as the source groups them).",
+        },
     )

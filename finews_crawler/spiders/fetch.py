@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 
@@ -61,7 +61,14 @@ def _check(target: str) -> BadTarget | None:
 
 
 class FetchSpider(FinewsSpider):
+    """One-off fetches of given URLs or infoCodes (what `finews fetch` runs)."""
+
     name = "fetch"
+    spider_arguments: ClassVar[dict[str, str]] = {
+        "targets": "URLs and infoCodes, separated by spaces or commas",
+        "url": "one URL",
+        "urls_file": "a file of URLs/infoCodes, one a line",
+    }
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 import scrapy
 
@@ -19,7 +20,15 @@ from finews_crawler.spiders.base import FinewsSpider, iter_lines, split_arg
 
 
 class NewsShareSpider(FinewsSpider):
+    """Share pages (and mirrors) -> text API per article."""
+
     name = "newsshare"
+    spider_arguments: ClassVar[dict[str, str]] = {
+        "url": "one share-page URL (or several, comma-separated)",
+        "urls": "share-page URLs, comma-separated",
+        "urls_file": "a file of share-page URLs, one a line",
+        "info_codes": "infoCodes (NW...) or 18-digit ids, comma-separated",
+    }
 
     def __init__(
         self,

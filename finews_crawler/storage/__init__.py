@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from finews_crawler.config import env_str
 from finews_crawler.storage.base import (
     NEW,
     UNCHANGED,
@@ -32,7 +31,7 @@ __all__ = [
 
 def store_uri(uri: str | None = None) -> str:
     """The URI to use: explicit, else $FINEWS_STORE, else the embedded default."""
-    return uri or os.environ.get("FINEWS_STORE") or DEFAULT_STORE_URI
+    return uri or env_str("FINEWS_STORE") or DEFAULT_STORE_URI
 
 
 def open_store(uri: str | None = None) -> Store:

@@ -76,7 +76,7 @@ def clear_resolved(store: Store, outcomes: Iterable[UpsertOutcome]) -> None:
     stored = [o.article for o in outcomes if o.status not in (FAILED, SPOOLED)]
     if stored:
         store.clear_failures(
-            urls=[doc.get("source_url") for doc in stored],
+            urls=[doc["source_url"] for doc in stored if doc.get("source_url")],
             article_ids=[doc["_id"] for doc in stored],
         )
 

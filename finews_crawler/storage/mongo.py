@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from finews_crawler.config import environment
 from finews_crawler.storage.base import (
     FAILED,
     UNCHANGED,
@@ -101,7 +101,7 @@ class MongoTarget:
 
 def resolve_target(uri: str, env: Mapping[str, str] | None = None) -> MongoTarget:
     """Split our own naming (database, collection) out of a mongodb:// URI."""
-    env = os.environ if env is None else env
+    env = environment() if env is None else env
     parts = urlsplit(uri)
     query = parse_qsl(parts.query, keep_blank_values=True)
     collection_opt = next((v for k, v in query if k.lower() == "collection"), "")
@@ -200,7 +200,7 @@ def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
 
 
 # What downstream readers filter and sort on (documented above); `_id` is the key.
-ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, bool]], ...] = (
+ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, Any]], ...] = (
     ([("published_at", pymongo.DESCENDING)], {}),
     ([("stocks.code", pymongo.ASCENDING)], {}),
     ([("media", pymongo.ASCENDING)], {}),
@@ -227,7 +227,7 @@ class MongoStore(Store):
         With `require_server=False` (default when $FINEWS_SPOOL=1) an unreachable server is
         only logged: writes then raise `transient_errors` and the spool takes them.
         """
-        env = os.environ if env is None else env
+        env = environment() if env is None else env
         self.target = resolve_target(uri, env)
         self.uri_for_display = self.target.display
         self.spool_key = self.target.spool_key

@@ -34,13 +34,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from finews_crawler.config import env_str
 from finews_crawler.flags import FALSE, TRUE
 from finews_crawler.storage.base import (
     FAILED,
@@ -62,7 +63,7 @@ T = TypeVar("T")
 
 def spool_mode(value: str | None = None) -> str:
     """'on', 'off' or 'auto' from a setting value (else $FINEWS_SPOOL)."""
-    raw = (value if value not in (None, "") else os.environ.get("FINEWS_SPOOL", "")) or ""
+    raw = (value if value not in (None, "") else env_str("FINEWS_SPOOL")) or ""
     raw = str(raw).strip().lower()
     return "on" if raw in TRUE else "off" if raw in FALSE else "auto"
 
@@ -71,7 +72,7 @@ def spool_path(store: Store, directory: str | os.PathLike[str] | None = None) ->
     """data/spool/<hash>.jsonl: one spool per destination, never a password in its name."""
     key = getattr(store, "spool_key", "") or redact_uri(store.uri_for_display)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    base = Path(directory or os.environ.get("FINEWS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
+    base = Path(directory or env_str("FINEWS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
     return base / f"{digest}.jsonl"
 
 
@@ -292,7 +293,7 @@ def _store_failure(outcome: UpsertOutcome) -> dict[str, Any]:
 # ---- the wrapper ---------------------------------------------------------------------------
 
 
-def _spooled(articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
+def _spooled(articles: Sequence[Mapping[str, Any]]) -> list[UpsertOutcome]:
     return [UpsertOutcome(SPOOLED, dict(article)) for article in articles]
 
 
@@ -495,11 +496,12 @@ class SpoolingStore(Store):
         )
 
     def add_feed_coverage(self, feed: str, intervals: Iterable[tuple[int, int]]) -> None:
-        pairs = [[int(lo), int(hi)] for lo, hi in intervals]
+        spans = [(int(lo), int(hi)) for lo, hi in intervals]
+        pairs = [[lo, hi] for lo, hi in spans]
         entry = {"op": "feed_coverage", "feed": feed, "intervals": pairs}
         self._write(
             self._guarded,
-            lambda: self.inner.add_feed_coverage(feed, pairs),
+            lambda: self.inner.add_feed_coverage(feed, spans),
             lambda: self.spool.append([entry]),
             default=None,
         )

@@ -37,7 +37,7 @@ class EncodingFallbackMiddleware:
         if not isinstance(response, TextResponse) or not response.body:
             return response
         body = response.body
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if b"\x00" in body[:4096] and not any(kind in content_type for kind in self.TEXTUAL):
             # An image or archive Scrapy sniffed as text (by the URL's .html): keep it binary,
             # so it fails as "not a text response" instead of as an odd page.
@@ -61,7 +61,7 @@ class EncodingFallbackMiddleware:
 
     @staticmethod
     def declared_encoding(response: TextResponse) -> str | None:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         bom, _ = read_bom(response.body)
         declared = bom or http_content_type_encoding(content_type)
         if not declared and isinstance(response, HtmlResponse):

@@ -102,7 +102,7 @@ def host_kind(host: str) -> str:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return PUBLIC
-    kinds = [address_kind(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos]
+    kinds = [address_kind(ipaddress.ip_address(str(info[4][0]).split("%")[0])) for info in infos]
     return max(kinds, key=_SEVERITY.__getitem__, default=PUBLIC)
 
 

@@ -3,6 +3,7 @@ leave http(s) without a record."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
@@ -27,7 +28,7 @@ class LoopSafeRedirectMiddleware(RedirectMiddleware):
     the link-safety middleware judges its address before it is downloaded.
     """
 
-    def process_response(self, request, response, spider=None):
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
         result = super().process_response(request, response)
         if result is response:
             refused = _refused_scheme(self, request, response)

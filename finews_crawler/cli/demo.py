@@ -7,20 +7,32 @@ and stops the mock site.
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from finews_crawler.cli.common import dev_import
 from finews_crawler.parsing.dates import to_source_time
 from finews_crawler.sources.eastmoney import share_url
-from finews_crawler.storage import ArticleQuery, open_store, store_uri
-from mocksite.corpus import MockCorpus
-from mocksite.process import running_mock_site
+from finews_crawler.storage import ArticleQuery, open_store
+
+HELP = "mock site + crawl + show, all on loopback"
 
 
-def run_demo(articles: int = 200, seed: int = 7, store: str | None = None) -> int:
-    uri = store_uri(store)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_demo(args.articles, args.seed, args.config.store_uri)
+
+
+def run_demo(articles: int, seed: int, uri: str) -> int:
+    MockCorpus = dev_import("mocksite.corpus", "demo", "mock").MockCorpus
+    running_mock_site = dev_import("mocksite.process", "demo", "mock").running_mock_site
     corpus = MockCorpus(seed=seed, count=articles)
     with running_mock_site(articles, seed) as site, tempfile.TemporaryDirectory() as work:
         print(f"mock site: {site.base_url} ({articles} articles, seed {seed})")

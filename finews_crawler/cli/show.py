@@ -1,0 +1,31 @@
+"""`finews show ID`: print one stored article."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from finews_crawler.cli.common import dump_json, open_store
+
+HELP = "print one stored article"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", help="article id (18 digits) or infoCode (NW...)")
+    parser.add_argument("--text", action="store_true", help="title, date and body text only")
+
+
+def run(args: argparse.Namespace) -> int:
+    from finews_crawler.article import ordered
+
+    with open_store(args) as store:
+        article = store.get_article(args.id.removeprefix("NW").removeprefix("nw"))
+    if article is None:
+        print(f"finews: no article {args.id!r} in the store", file=sys.stderr)
+        return 1
+    if args.text:
+        print(f"{article['title']}\n{article['published_at']}  {article.get('media') or ''}\n")
+        print(article["body_text"])
+    else:
+        print(dump_json(ordered(article)))
+    return 0

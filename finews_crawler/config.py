@@ -1,0 +1,103 @@
+"""The one configuration object: Scrapy settings, the environment and the command line,
+resolved once (`Config.resolve`) and passed down.
+
+This module is the only reader of the process environment. settings.py reads FINEWS_*
+variables through `env_str`/`env_int`/`env_float`/`env_flag` so Scrapy sees them; the command
+line resolves a `Config` once and hands it to every command (the store goes to a crawl as a
+Scrapy setting, never by writing the environment).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from finews_crawler import SETTINGS_MODULE
+from finews_crawler.flags import flag
+
+DEFAULT_STORE_URI = "sqlite:///data/finews.sqlite3"
+DEFAULT_SPOOL_DIR = "data/spool"
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment, read-only (children get a copy of it)."""
+    return os.environ
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    return flag(os.environ.get(name), default)
+
+
+def project_settings() -> Any:
+    """This project's Scrapy settings (scrapy.cfg not needed: SETTINGS_MODULE names them)."""
+    from scrapy.utils.project import get_project_settings
+
+    # Scrapy's own lookup (also by scrapy.cmdline.execute) goes through this variable.
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    return get_project_settings()
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the commands need to know, each value from the first of: the command line, Scrapy
+    settings (`-s`), the environment, the default."""
+
+    store_uri: str = DEFAULT_STORE_URI
+    store_given: bool = False  # named on the command line (--store), not a default
+    spool: str = ""  # FINEWS_SPOOL: on/off/auto (storage/spool.py)
+    spool_dir: str = DEFAULT_SPOOL_DIR
+    share_base: str = ""  # FINEWS_SHARE_BASE; empty: the source adapter's default host
+    fetch_allow_private: bool = False  # one-off fetches refuse private addresses by default
+    log_level: str = "INFO"
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        store: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Config:
+        env = dict(os.environ if env is None else env)
+        settings = settings or {}
+
+        def pick(name: str, default: str) -> str:
+            return str(settings.get(name) or env.get(name) or default)
+
+        return cls(
+            store_uri=store or pick("FINEWS_STORE", DEFAULT_STORE_URI),
+            store_given=bool(store),
+            spool=pick("FINEWS_SPOOL", ""),
+            spool_dir=pick("FINEWS_SPOOL_DIR", DEFAULT_SPOOL_DIR),
+            share_base=pick("FINEWS_SHARE_BASE", ""),
+            fetch_allow_private=flag(env.get("FINEWS_ALLOW_PRIVATE"), False),
+            log_level=pick("FINEWS_LOG_LEVEL", "INFO"),
+            env=env,
+        )
+
+    def scrapy_settings(self) -> Any:
+        """The project's Scrapy settings with what the command line said (the store)."""
+        settings = project_settings()
+        if self.store_given:
+            settings.set("FINEWS_STORE", self.store_uri, priority="cmdline")
+        return settings
+
+    def child_env(self) -> dict[str, str]:
+        """The environment for a child crawl: ours, with the store (a URI may hold a password:
+        the environment keeps it off the child's command line)."""
+        return {**self.env, "FINEWS_STORE": self.store_uri}
