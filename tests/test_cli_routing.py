@@ -27,14 +27,18 @@ def finews(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("where", ["before", "after", "after export jsonl"])
 def test_store_option_works_before_or_after_the_command(tmp_path: Path, where: str) -> None:
-    store = tmp_path / f"{where}.sqlite3"
+    store = tmp_path / "named.sqlite3"
     option = ["--store", f"sqlite:///{store}"]
-    args = [*option, "count"] if where == "before" else ["count", *option]
+    args = {
+        "before": [*option, "count"],
+        "after": ["count", *option],
+        "after export jsonl": ["export", "jsonl", *option],
+    }[where]
     done = finews(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0"
+    assert done.stdout.strip() == ("" if "export" in where else "0")
     assert store.is_file()  # the named store was opened, not the default one
     assert not (tmp_path / "data").exists()
 

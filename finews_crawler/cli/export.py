@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from finews_crawler.cli.common import default_share_base, open_store
+from finews_crawler.cli.common import default_share_base, global_options, open_store
 
 HELP = "stored articles as JSON Lines or a Jekyll site"
 
@@ -14,7 +14,7 @@ HELP = "stored articles as JSON Lines or a Jekyll site"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     formats = parser.add_subparsers(dest="format", required=True)
     for name, help_text in (("jsonl", "JSON Lines"), ("jekyll", "Jekyll _posts + categories")):
-        sub = formats.add_parser(name, help=help_text)
+        sub = formats.add_parser(name, help=help_text, parents=[global_options()])
         sub.add_argument("--since", help="published at or after (ISO; no offset = +08:00)")
         sub.add_argument("--until", help="published before (ISO; no offset = +08:00)")
         sub.add_argument("--media", help="only this media name")
