@@ -27,10 +27,10 @@ from lxml import html as lxml_html
 from bench.measure import cpu_time
 from bench.quality import bigram_f1, precision_recall
 from bench.reading import BEIJING, read_post
+from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.items import RawPage
 from finews_crawler.storage.sqlite import SQLiteStore
 from mocksite import MockCorpus, render
-from pipelines import IngestRun
 from pipelines.chain import ingest_pages
 
 BASE = "http://bench.example"
@@ -112,7 +112,7 @@ def extract_ours(cases: list[Case]) -> list[dict]:
     ]
     with tempfile.TemporaryDirectory() as work:
         store = SQLiteStore(Path(work) / "bench.sqlite3")
-        results = ingest_pages(pages, run=IngestRun(store, "bench"))
+        results = ingest_pages(pages, run=StoreComponent(store, "bench"))
         store.close()
     found = []
     for result in results:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.exporters.jsonl import article_json
 from finews_crawler.parsing.dates import to_source_time
 from finews_crawler.spiders.fetch import BadTarget, FetchSpider, target_url
-from pipelines.run import IngestRun
 
 # "spooled": the store was unreachable; the article waits in the local spool for replay.
 OK_STATUSES = ("new", "updated", "unchanged", "spooled", "not stored")
@@ -130,7 +130,7 @@ def fetch(
         crawler.signals.connect(collector.item_dropped, signal=signals.item_dropped)
         # A crawl keeps only counts; a fetch reports each article's store outcome.
         crawler.signals.connect(
-            lambda spider: setattr(IngestRun.of(crawler), "keep_outcomes", True),
+            lambda spider: setattr(StoreComponent.of(crawler), "keep_outcomes", True),
             signal=signals.spider_opened,
             weak=False,
         )

@@ -5,7 +5,7 @@ Each stage is a plain class with `process_item(item)`; Scrapy runs them as ITEM_
 archive imports, tests).
 """
 
+from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from pipelines.chain import ingest, ingest_pages
-from pipelines.run import IngestRun, StageFailure
 
-__all__ = ["IngestRun", "StageFailure", "ingest", "ingest_pages"]
+__all__ = ["StageFailure", "StoreComponent", "ingest", "ingest_pages"]

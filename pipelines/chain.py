@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.items import RawPage
 from finews_crawler.storage import Store
 from pipelines.dedupe import DedupePipeline, DuplicateArticle
 from pipelines.extract import ExtractPipeline
 from pipelines.normalize import NormalizePipeline
-from pipelines.run import IngestRun
 from pipelines.stage import FailedItem
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
@@ -44,14 +44,14 @@ def ingest_pages(
     pages: Iterable[RawPage | dict[str, Any]],
     store: Store | None = None,
     *,
-    run: IngestRun | None = None,
+    run: StoreComponent | None = None,
     spider: str = "ingest",
 ) -> list[IngestResult]:
     """Run every page through all stages and store the articles in one batch."""
     if run is None:
         if store is None:
-            raise ValueError("ingest_pages needs a store or an IngestRun")
-        run = IngestRun(store, spider=spider)
+            raise ValueError("ingest_pages needs a store or an StoreComponent")
+        run = StoreComponent(store, spider=spider)
     run.keep_outcomes = True
     *article_stages, store_stage = (stage(run) for stage in STAGES)
     assert isinstance(store_stage, StorePipeline)

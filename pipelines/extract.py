@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from finews_crawler.crawl.fetch_check import check_fetch
+from finews_crawler.crawl.store_component import StageFailure
 from finews_crawler.items import RawPage
 from finews_crawler.sources import Extracted, ExtractionError, Page, SourceAdapter, adapter_for
-from pipelines.run import StageFailure
 from pipelines.stage import Stage
 
 

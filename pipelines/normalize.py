@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from finews_crawler.crawl.store_component import StageFailure
 from finews_crawler.items import Article
 from finews_crawler.parsing import html_text, stock_codes
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
@@ -14,7 +15,6 @@ from finews_crawler.parsing.html_text import CONTROL_CHARS
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.sources import SourceAdapter, identify
 from pipelines.extract import ExtractedPage
-from pipelines.run import StageFailure
 from pipelines.stage import Stage
 
 _SPACES = re.compile(r"\s+")

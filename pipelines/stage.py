@@ -1,4 +1,4 @@
-"""What every pipeline stage shares: access to the IngestRun and turning failures into records.
+"""What every pipeline stage shares: access to the StoreComponent and turning failures into records.
 
 Any exception a stage raises (a StageFailure it meant, or a RecursionError, AttributeError,
 UnicodeError ... it did not) ends the item as a failure record naming the exception: one bad
@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from scrapy.exceptions import DropItem
 
+from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.errors import describe_exception
-from pipelines.run import IngestRun, StageFailure
 
 logger = logging.getLogger("finews.ingest")
 
@@ -31,12 +31,12 @@ class Stage:
 
     accepts: ClassVar[tuple[type, ...]] = ()
 
-    def __init__(self, run: IngestRun) -> None:
+    def __init__(self, run: StoreComponent) -> None:
         self.run = run
 
     @classmethod
     def from_crawler(cls, crawler) -> Stage:
-        return cls(IngestRun.of(crawler))
+        return cls(StoreComponent.of(crawler))
 
     @classmethod
     def stage_name(cls) -> str:

@@ -24,11 +24,11 @@ from typing import Any, ClassVar
 
 from twisted.internet import defer, task
 
+from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.items import Article
 from finews_crawler.storage.base import FAILED, UpsertOutcome, clear_resolved
 from finews_crawler.storage.offthread import StoreUnavailable, call_store, wait_for
 from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
-from pipelines.run import IngestRun, StageFailure
 from pipelines.stage import Stage
 
 logger = logging.getLogger("finews.store")
@@ -45,7 +45,7 @@ class StorePipeline(Stage):
 
     def __init__(
         self,
-        run: IngestRun,
+        run: StoreComponent,
         batch_size: int = DEFAULT_BATCH_SIZE,
         flush_seconds: float = DEFAULT_FLUSH_SECONDS,
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
@@ -72,7 +72,7 @@ class StorePipeline(Stage):
     @classmethod
     def from_crawler(cls, crawler) -> StorePipeline:
         settings = crawler.settings
-        run = IngestRun.of(crawler)
+        run = StoreComponent.of(crawler)
         retry_seconds = settings.getfloat("FINEWS_STORE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
         if (
             run.store.transient_errors
@@ -298,7 +298,7 @@ def _deferred(coroutine: Any) -> defer.Deferred[None]:
     return deferred_from_coro(coroutine)
 
 
-def count_replay(run: IngestRun, report: DrainReport) -> None:
+def count_replay(run: StoreComponent, report: DrainReport) -> None:
     """Spooled articles written at last: counted as replayed; refused ones as failures."""
     run.count("articles/replayed", report.articles)
     for failure in report.failed:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from finews_crawler.crawl.store_component import StageFailure
 from finews_crawler.items import Article
-from pipelines.run import StageFailure
 from pipelines.stage import Stage
 
 # Bounds keep one hostile or broken page from bloating the store or an export.

@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 from finews_crawler.importers.jekyll_posts import body_html, parse_post
 from finews_crawler.items import Article, RawPage
 from finews_crawler.storage import open_store
-from pipelines import IngestRun, ingest_pages
+from pipelines import StoreComponent, ingest_pages
 from pipelines.dedupe import DedupePipeline, DuplicateArticle
 from pipelines.extract import ExtractedPage, ExtractPipeline
 from pipelines.normalize import NormalizePipeline
@@ -37,7 +37,7 @@ BODY = (
 @pytest.fixture
 def run(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/stages.sqlite3")
-    yield IngestRun(store, spider="test")
+    yield StoreComponent(store, spider="test")
     store.close()
 
 
@@ -59,7 +59,7 @@ def api_page(body: str | dict = BODY, **overrides) -> RawPage:
     return RawPage(**fields)
 
 
-def run_stages(run: IngestRun, raw: RawPage):
+def run_stages(run: StoreComponent, raw: RawPage):
     item = raw
     for stage in (ExtractPipeline, NormalizePipeline, ValidatePipeline, DedupePipeline):
         item = stage(run).process_item(item)

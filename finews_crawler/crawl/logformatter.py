@@ -9,7 +9,7 @@ from scrapy import logformatter
 
 class FinewsLogFormatter(logformatter.LogFormatter):
     def dropped(self, item, exception, response, spider=None):
-        # Failures are already logged once, with URL and stage, by IngestRun.fail.
+        # Failures are already logged once, with URL and stage, by StoreComponent.fail.
         return {"level": logging.DEBUG, "msg": "Dropped: %(reason)s", "args": {"reason": exception}}
 
     def scraped(self, item, response, spider=None):

@@ -27,7 +27,7 @@ def error_type(error: str) -> str:
 
 
 class Requeuer:
-    """Callable given to IngestRun: True when the page was scheduled again (no record yet)."""
+    """Callable given to StoreComponent: True when the page was scheduled again (no record yet)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.exporters.jekyll import BODY_CLOSE, BODY_OPEN, TAG_SUFFIX
 from finews_crawler.items import RawPage
 from finews_crawler.parsing.dates import has_date
@@ -41,7 +42,6 @@ from finews_crawler.sources.eastmoney import share_url, text_api_url
 from finews_crawler.storage import Store
 from finews_crawler.storage.base import chunks
 from pipelines.chain import ingest_pages
-from pipelines.run import IngestRun, StageFailure
 
 SPIDER = "import-posts"
 FEED_CATEGORIES = frozenset({"emnews"})  # categories naming a feed, not a media
@@ -274,7 +274,7 @@ def post_files(paths: Sequence[str | Path]) -> Iterator[Path]:
 
 def import_posts(paths: Sequence[str | Path], store: Store, *, share_base: str) -> ImportReport:
     """Ingest every post; one result per file. Parse failures are recorded like stage failures."""
-    run = IngestRun(store, spider=SPIDER)
+    run = StoreComponent(store, spider=SPIDER)
     report = ImportReport()
     for batch in chunks(post_files(paths), BATCH):
         pages: list[tuple[Path, RawPage]] = []
