@@ -96,8 +96,3 @@ class Config:
         if self.store_given:
             settings.set("FINEWS_STORE", self.store_uri, priority="cmdline")
         return settings
-
-    def child_env(self) -> dict[str, str]:
-        """The environment for a child crawl: ours, with the store (a URI may hold a password:
-        the environment keeps it off the child's command line)."""
-        return {**self.env, "FINEWS_STORE": self.store_uri}

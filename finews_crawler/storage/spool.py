@@ -413,14 +413,6 @@ class SpoolingStore(Store):
         self._down = False
         return report
 
-    def drain_if_reachable(self) -> DrainReport | None:
-        """Replay the spool when the store answers; None when it does not (one try)."""
-        try:
-            return self.submit(self.drain_now).result()
-        except self.transient_errors as exc:
-            self.mark_down(exc)
-            return None
-
     # ---- writes ----------------------------------------------------------------------------
 
     def write_articles(self, articles: list[Mapping[str, Any]]) -> list[UpsertOutcome]:
