@@ -99,11 +99,16 @@ def crawler_cpus() -> set[int] | None:
     return set(os.sched_getaffinity(0)) - server if server else None
 
 
-def measured(site: static_site.StaticSite, name: str, articles: int, work: Path) -> dict:
+def measured(
+    site: static_site.StaticSite, name: str, articles: int, work: Path, env: dict | None = None
+) -> dict:
     """One crawl against the static site: the crawler's CPU and the server's, rate in window."""
     before = site.stats()
     measure = run_measured(
-        commands(name, site.base_url, articles, work), timeout=CRAWL_TIMEOUT, cpus=crawler_cpus()
+        commands(name, site.base_url, articles, work),
+        timeout=CRAWL_TIMEOUT,
+        cpus=crawler_cpus(),
+        env=env,
     )
     after = site.stats()
     window = max(after["last"] - after["first"], 1e-6)
@@ -125,35 +130,43 @@ def measured(site: static_site.StaticSite, name: str, articles: int, work: Path)
     }
 
 
-def cpu_bound(answers: Path, work: Path, small: int, large: int, repeats: int) -> dict:
+def cpu_bound(
+    answers: Path, work: Path, small: int, large: int, repeats: int, env: dict | None = None
+) -> dict:
+    """Ours and fetch-only, interleaved (small, then `repeats` rounds of one large crawl
+    each), so that both meet the same machine load; medians of the large crawls."""
+    names = ("ours", "scrapy fetch-only")
     runs: list[dict] = []
-    summary: dict[str, dict] = {}
+    base: dict[str, dict] = {}
+    big: dict[str, list[dict]] = {name: [] for name in names}
     with static_site.running_static_site(answers, 0) as site:
-        for name in ("ours", "scrapy fetch-only"):
-            base = measured(site, name, small, work)
-            big = [measured(site, name, large, work) for _ in range(repeats)]
-            runs += [base, *big]
-            cpu_large = statistics.median(run["cpu_s"] for run in big)
-            summary[name] = {
-                "cpu_ms_per_article": round(
-                    1000 * (cpu_large - base["cpu_s"]) / (large - small), 3
-                ),
-                "startup_cpu_s": round(
-                    base["cpu_s"] - small * (cpu_large - base["cpu_s"]) / (large - small), 2
-                ),
-                "cpu_ms_per_article_all_in": round(1000 * cpu_large / large, 3),
-                "articles_per_s": statistics.median(run["articles_per_s"] for run in big),
-                "server_busy": max(run["server_busy"] for run in big),
-                "server_cpu_ms_per_article": round(
-                    1000 * statistics.median(run["server_cpu_s"] for run in big) / large, 3
-                ),
-            }
-            print(f"  cpu-bound {name}: {summary[name]}", file=sys.stderr)
+        for name in names:
+            base[name] = measured(site, name, small, work, env)
+        for _ in range(repeats):
+            for name in names:
+                big[name].append(measured(site, name, large, work, env))
+    summary: dict[str, dict] = {}
+    for name in names:
+        runs += [base[name], *big[name]]
+        cpu_large = statistics.median(run["cpu_s"] for run in big[name])
+        slope = (cpu_large - base[name]["cpu_s"]) / (large - small)
+        summary[name] = {
+            "cpu_ms_per_article": round(1000 * slope, 3),
+            "startup_cpu_s": round(base[name]["cpu_s"] - small * slope, 2),
+            "cpu_ms_per_article_all_in": round(1000 * cpu_large / large, 3),
+            "articles_per_s": statistics.median(run["articles_per_s"] for run in big[name]),
+            "server_busy": max(run["server_busy"] for run in big[name]),
+            "server_cpu_ms_per_article": round(
+                1000 * statistics.median(run["server_cpu_s"] for run in big[name]) / large, 3
+            ),
+        }
+        print(f"  cpu-bound {name}: {summary[name]}", file=sys.stderr)
     ours, fetch = summary["ours"], summary["scrapy fetch-only"]
     return {
         "small": small,
         "large": large,
         "repeats": repeats,
+        "interleaved": True,
         "crawler_cpus": sorted(crawler_cpus() or []),
         "server_cpu": sorted(static_site.last_cpu() or []),
         "summary": summary,
@@ -235,3 +248,31 @@ def run(
             "ours / requests loop at 50 ms": 10.0,
         },
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.crawl [--small N] [--large N] [--repeats N] [--code DIR]`: the
+    CPU-bound comparison alone (ours and fetch-only interleaved), for profiling work.
+    --code runs the crawls on another checkout of the project (before/after): from its
+    directory, so `python -m` finds its modules first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--small", type=int, default=500)
+    parser.add_argument("--large", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--code", help="a checkout whose code the crawls run")
+    args = parser.parse_args(argv)
+    if args.code:
+        os.chdir(args.code)
+    with scratch_dir("finews-bench-crawl-") as work:
+        answers = work / "answers.pickle"
+        record_answers(args.large, 5, answers)
+        bound = cpu_bound(answers, work, args.small, args.large, args.repeats)
+    summary = {name: s["cpu_ms_per_article"] for name, s in bound["summary"].items()}
+    print(json.dumps({"cpu_ms_per_article": summary, "ratio_cpu": bound["ratio_cpu"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

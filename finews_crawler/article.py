@@ -76,6 +76,42 @@ def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> di
     return merged
 
 
+def merges_as_is(incoming: Mapping[str, Any]) -> bool:
+    """True when merging `incoming` into a record of the same content gives that content:
+    its stock and board lists name each secid once (the union of a list with itself
+    then is the list). With equal content hashes, such an article is unchanged."""
+    for name in ("stocks", "boards"):
+        entries = incoming.get(name)
+        if not entries:
+            continue
+        if not isinstance(entries, list):
+            return False
+        secids = set()
+        for entry in entries:
+            if not isinstance(entry, dict) or "secid" not in entry:
+                return False
+            secids.add(entry["secid"])
+        if len(secids) != len(entries):
+            return False
+    return True
+
+
+def same_content(merged: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
+    """True when `merged` carries incoming's content unchanged (each content field the very
+    same value, or an equal stock/board list), so both have the same content hash."""
+    for name in CONTENT_FIELDS:
+        value, other = merged.get(name), incoming.get(name)
+        if value is other:
+            continue
+        plain = type(value) is type(other) and (isinstance(value, str) or not value)
+        if plain and value == other:
+            continue  # equal text, or both empty (an empty list kept from the record)
+        if name in ("stocks", "boards") and value == other:
+            continue  # a union that added nothing: the same entries, in the same order
+        return False
+    return True
+
+
 def _union_by_secid(old: list[dict], new: list[dict]) -> list[dict]:
     """The new list's entries first, then old ones it lacks; a known name is never lost."""
     by_secid = {entry["secid"]: dict(entry) for entry in new}

@@ -82,11 +82,29 @@ def clear_resolved(store: Store, outcomes: Iterable[UpsertOutcome]) -> None:
 
 
 def apply_upsert(
-    existing: Mapping[str, Any] | None, incoming: Mapping[str, Any], now: datetime
+    existing: Mapping[str, Any] | None,
+    incoming: Mapping[str, Any],
+    now: datetime,
+    incoming_digest: str | None = None,
 ) -> UpsertOutcome:
-    """Decide the stored record and the outcome; backends only persist what this returns."""
+    """Decide the stored record and the outcome; backends only persist what this returns.
+
+    `incoming_digest` (content_hash(incoming), when the backend has it) saves work, never
+    changes the outcome: an incoming article with the stored hash that merges as it is
+    is unchanged without merging, and a merge that keeps incoming's content is not hashed
+    again."""
+    if (
+        existing is not None
+        and incoming_digest is not None
+        and existing.get("content_hash") == incoming_digest
+        and article_schema.merges_as_is(incoming)
+    ):
+        return UpsertOutcome(UNCHANGED, dict(existing))
     merged = article_schema.merge(existing, incoming)
-    digest = article_schema.content_hash(merged)
+    if incoming_digest is not None and article_schema.same_content(merged, incoming):
+        digest = incoming_digest
+    else:
+        digest = article_schema.content_hash(merged)
     if existing is None:
         merged.update(content_hash=digest, first_seen_at=now, updated_at=now, revision=1)
         return UpsertOutcome(NEW, merged)

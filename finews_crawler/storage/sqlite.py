@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from finews_crawler.article import content_hash
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -91,8 +92,12 @@ COMPACT_ABOVE = 64
 OPEN_WAIT_SECONDS = 30.0
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default, separators=(",", ":"))
+
+
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, default=json_default, separators=(",", ":"))
+    return _ENCODER.encode(doc)
 
 
 def loads(text: str) -> dict[str, Any]:
@@ -178,18 +183,24 @@ class SQLiteStore(Store):
         with self._transaction():
             current = self._load_many({article["_id"] for article in articles})
             changed: dict[str, dict[str, Any]] = {}
-            history: list[tuple[str, int, str]] = []
+            history: list[tuple[str, int, str]] = []  # earlier versions from this batch
+            replaced: list[str] = []  # stored rows that become history: copied in SQL
             for incoming in articles:
-                existing = current.get(incoming["_id"])
-                outcome = apply_upsert(existing, incoming, now)
+                article_id = incoming["_id"]
+                existing = current.get(article_id)
+                outcome = apply_upsert(existing, incoming, now, content_hash(incoming))
                 outcomes.append(outcome)
                 if outcome.status == UNCHANGED:
                     continue
                 if outcome.previous is not None:
-                    old = outcome.previous
-                    history.append((old["_id"], int(old.get("revision") or 1), dumps(old)))
-                current[incoming["_id"]] = outcome.article
-                changed[incoming["_id"]] = outcome.article
+                    if article_id in changed:  # changed twice in this batch: not stored yet
+                        old = outcome.previous
+                        history.append((old["_id"], int(old.get("revision") or 1), dumps(old)))
+                    else:
+                        replaced.append(article_id)
+                current[article_id] = outcome.article
+                changed[article_id] = outcome.article
+            self._keep_history(replaced)
             self._db.executemany(
                 "INSERT OR IGNORE INTO articles_history(article_id, revision, doc) VALUES (?,?,?)",
                 history,
@@ -218,6 +229,18 @@ class SQLiteStore(Store):
                 ],
             )
         return outcomes
+
+    def _keep_history(self, article_ids: list[str]) -> None:
+        """The stored rows of these articles into the history, as stored (SQLite copies
+        them: no decoding and encoding again); revision as `int(revision or 1)`."""
+        for chunk in chunks(article_ids):
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(
+                "INSERT OR IGNORE INTO articles_history(article_id, revision, doc)"
+                " SELECT _id, COALESCE(NULLIF(revision, 0), 1), doc FROM articles"
+                f" WHERE _id IN ({marks})",
+                chunk,
+            )
 
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
