@@ -73,6 +73,7 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "finews_crawler.crawl.extensions.RunReport": 500,
     "finews_crawler.crawl.extensions.MemoryTrim": 510,
+    "finews_crawler.crawl.gc_freeze.GcFreeze": 520,  # start-up objects out of the GC's walks
     "finews_crawler.crawl.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
