@@ -100,15 +100,16 @@ def crawler_cpus() -> set[int] | None:
 
 
 def measured(
-    site: static_site.StaticSite, name: str, articles: int, work: Path, env: dict | None = None
+    site: static_site.StaticSite, name: str, articles: int, work: Path, code: str | None = None
 ) -> dict:
-    """One crawl against the static site: the crawler's CPU and the server's, rate in window."""
+    """One crawl against the static site: the crawler's CPU and the server's, rate in window.
+    `code`: run it on that checkout of the project (its directory), not this one."""
     before = site.stats()
     measure = run_measured(
         commands(name, site.base_url, articles, work),
         timeout=CRAWL_TIMEOUT,
         cpus=crawler_cpus(),
-        env=env,
+        cwd=code,
     )
     after = site.stats()
     window = max(after["last"] - after["first"], 1e-6)
@@ -131,7 +132,7 @@ def measured(
 
 
 def cpu_bound(
-    answers: Path, work: Path, small: int, large: int, repeats: int, env: dict | None = None
+    answers: Path, work: Path, small: int, large: int, repeats: int, code: str | None = None
 ) -> dict:
     """Ours and fetch-only, interleaved (small, then `repeats` rounds of one large crawl
     each), so that both meet the same machine load; medians of the large crawls."""
@@ -141,10 +142,10 @@ def cpu_bound(
     big: dict[str, list[dict]] = {name: [] for name in names}
     with static_site.running_static_site(answers, 0) as site:
         for name in names:
-            base[name] = measured(site, name, small, work, env)
+            base[name] = measured(site, name, small, work, code)
         for _ in range(repeats):
             for name in names:
-                big[name].append(measured(site, name, large, work, env))
+                big[name].append(measured(site, name, large, work, code))
     summary: dict[str, dict] = {}
     for name in names:
         runs += [base[name], *big[name]]
@@ -250,11 +251,35 @@ def run(
     }
 
 
+def before_after(answers: Path, work: Path, small: int, large: int, repeats: int, code: str):
+    """Ours and fetch-only on this checkout and on `code` (an earlier one), all four
+    interleaved; CPU ms per article (slope small -> median of the large crawls) of each."""
+    variants = [
+        (f"{name} {label}", name, where)
+        for label, where in (("now", None), ("before", code))
+        for name in ("ours", "scrapy fetch-only")
+    ]
+    cpu: dict[str, dict[str, list[float]]] = {v[0]: {"small": [], "large": []} for v in variants}
+    with static_site.running_static_site(answers, 0) as site:
+        for size, count in [("small", small)] + [("large", large)] * repeats:
+            for label, name, where in variants:
+                cpu[label][size].append(measured(site, name, count, work, where)["cpu_s"])
+    slopes = {
+        label: round(1000 * (statistics.median(c["large"]) - c["small"][0]) / (large - small), 3)
+        for label, c in cpu.items()
+    }
+    ratios = {
+        label: round(slopes[f"scrapy fetch-only {label}"] / slopes[f"ours {label}"], 3)
+        for label in ("now", "before")
+    }
+    return {"cpu_ms_per_article": slopes, "ratio_cpu": ratios, "cpu_s": cpu}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.crawl [--small N] [--large N] [--repeats N] [--code DIR]`: the
-    CPU-bound comparison alone (ours and fetch-only interleaved), for profiling work.
-    --code runs the crawls on another checkout of the project (before/after): from its
-    directory, so `python -m` finds its modules first."""
+    """`python -m bench.crawl [--small N] [--large N] [--repeats N] [--code DIR | --before DIR]`:
+    the CPU-bound comparison alone (ours and fetch-only interleaved), for profiling work.
+    --code runs the crawls on another checkout of the project; --before runs ours and
+    fetch-only on this checkout and on DIR, all four interleaved (a before/after)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -262,13 +287,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--code", help="a checkout whose code the crawls run")
+    parser.add_argument("--before", help="an earlier checkout to compare with, interleaved")
     args = parser.parse_args(argv)
-    if args.code:
-        os.chdir(args.code)
     with scratch_dir("finews-bench-crawl-") as work:
         answers = work / "answers.pickle"
         record_answers(args.large, 5, answers)
-        bound = cpu_bound(answers, work, args.small, args.large, args.repeats)
+        if args.before:
+            result = before_after(
+                answers,
+                work,
+                args.small,
+                args.large,
+                args.repeats,
+                str(Path(args.before).resolve()),
+            )
+            print(json.dumps(result))
+            return 0
+        code = str(Path(args.code).resolve()) if args.code else None
+        bound = cpu_bound(answers, work, args.small, args.large, args.repeats, code)
     summary = {name: s["cpu_ms_per_article"] for name, s in bound["summary"].items()}
     print(json.dumps({"cpu_ms_per_article": summary, "ratio_cpu": bound["ratio_cpu"]}))
     return 0

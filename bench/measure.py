@@ -39,9 +39,11 @@ def run_measured(
     timeout: float,
     env: dict | None = None,
     cpus: set[int] | None = None,
+    cwd: str | Path | None = None,
 ) -> ProcessMeasure:
     """Run a command to completion; CPU from rusage of children, peak RSS polled from /proc.
-    `cpus`: the cores it may run on (sched_setaffinity), e.g. all but the test server's."""
+    `cpus`: the cores it may run on (sched_setaffinity), e.g. all but the test server's;
+    `cwd`: its working directory (`python -m` finds that checkout's modules first)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
@@ -51,6 +53,7 @@ def run_measured(
             stderr=stderr,
             env={**os.environ, **(env or {})},
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+            cwd=cwd,
         )
         peak_kb = 0
         deadline = started + timeout

@@ -76,6 +76,7 @@ EXTENSIONS = {
     "finews_crawler.crawl.gc_freeze.GcFreeze": 520,  # start-up objects out of the GC's walks
     "finews_crawler.crawl.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
 }
+FINEWS_GC_FREEZE = env_flag("FINEWS_GC_FREEZE", default=True)  # crawl/gc_freeze.py
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
 FINEWS_REDIS_URL = env_str("FINEWS_REDIS_URL", "")
 FINEWS_REDIS_IDLE_SECONDS = env_float("FINEWS_REDIS_IDLE_SECONDS", 5)
