@@ -168,6 +168,14 @@ class Store(ABC):
     def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
         """(floor or None, the stored intervals, possibly overlapping: readers take the union)."""
 
+    # ---- security master (storage/securities.py) ------------------------------------------
+
+    @property
+    def securities(self) -> Any:
+        """The security master (`upsert(facts)`, `find(code)`, `iter()`). AttributeError here
+        lets a wrapping store (the spool) hand the lookup to the store it wraps."""
+        raise AttributeError(f"{type(self).__name__} keeps no security master")
+
     @abstractmethod
     def close(self) -> None: ...
 

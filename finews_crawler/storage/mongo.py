@@ -71,6 +71,7 @@ from finews_crawler.storage.base import (
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import legacy_identity
 from finews_crawler.storage.redact import redact_uri, redact_value
+from finews_crawler.storage.securities import MongoSecurities
 from finews_crawler.storage.spool import spool_mode
 
 logger = logging.getLogger("finews.store.mongo")
@@ -255,6 +256,8 @@ class MongoStore(Store):
         self._checkpoints = db["checkpoints"]
         self._coverage = db["feed_coverage"]
         self._floors = db["feed_floors"]
+        self._securities_collection = db["securities"]
+        self._securities: MongoSecurities | None = None
         self._ready = False
         try:
             self._ensure_ready()
@@ -630,6 +633,14 @@ class MongoStore(Store):
             for doc in self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1})
         ]
         return (int(floor["floor"]) if floor else None), intervals
+
+    @property
+    def securities(self) -> MongoSecurities:
+        """The security master (collection `securities`)."""
+        self._ensure_ready()
+        if self._securities is None:
+            self._securities = MongoSecurities(self._securities_collection)
+        return self._securities
 
     def close(self) -> None:
         from finews_crawler.storage.offthread import close_off_reactor

@@ -29,6 +29,7 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
+from finews_crawler.storage.securities import SQLiteSecurities
 
 ARTICLES_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -118,6 +119,7 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.uri_for_display = f"sqlite:///{self.path}"
+        self._securities: SQLiteSecurities | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -392,6 +394,12 @@ class SQLiteStore(Store):
             "SELECT lo, hi FROM feed_coverage WHERE feed = ? ORDER BY lo", (feed,)
         ).fetchall()
         return (row[0] if row else None), [(lo, hi) for lo, hi in rows]
+
+    @property
+    def securities(self) -> SQLiteSecurities:
+        if self._securities is None:
+            self._securities = SQLiteSecurities(self._db)
+        return self._securities
 
     def close(self) -> None:
         self._db.close()
