@@ -328,7 +328,9 @@ class Judge:
                     score.found += 1
                 elif len(score.missed_examples) < 40:
                     instead = [t.key for t in tags if t.name == security.name]
-                    why = f"tagged {instead}" if instead else f"agreement {known and known.agreement}"
+                    why = (
+                        f"tagged {instead}" if instead else f"agreement {known and known.agreement}"
+                    )
                     score.missed_examples.append(
                         f"{item.wire}:{item.id} {security.key} {security.name} ({why})"
                     )

@@ -9,13 +9,15 @@ from typing import Any, ClassVar
 
 from finews_crawler.crawl.store_component import StageFailure
 from finews_crawler.items import Article
-from finews_crawler.parsing import html_text, stock_codes
+from finews_crawler.parsing import html_text
+from finews_crawler.parsing.stocks import Security, Tagger, from_html
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
 from finews_crawler.parsing.html_text import CONTROL_CHARS
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.sources import SourceAdapter, identify
 from pipelines.extract import ExtractedPage
 from pipelines.stage import Stage
+from pipelines.tagging import tagger_of
 
 _SPACES = re.compile(r"\s+")
 SUMMARY_FALLBACK_CHARS = 140
@@ -45,16 +47,28 @@ def clean_media(value: Any) -> str | None:
     return (media.strip("（）() ") or None) if media else None
 
 
-def normalize(page: ExtractedPage) -> Article:
-    """Build the article record from what the adapter found and what the feed said."""
+def _as_listed(found: list[Any]) -> list[Any]:
+    """A source's own list: each security marked as found by the source."""
+    return [
+        Security(**{**entry.__dict__, "via": "source", "confidence": 1.0})
+        if isinstance(entry, Security)
+        else entry
+        for entry in found
+    ]
+
+
+def normalize(page: ExtractedPage, tagger: Tagger | None = None) -> Article:
+    """Build the article record from what the adapter found and what the feed said; the
+    tagger (the run's shared one) adds the securities the title and text name or code."""
     raw, extracted, adapter = page.raw, page.extracted, page.adapter
     context = raw.get("context") or {}
     body_html = extracted.body_html or ""
     tree = html_text.parse_fragment(body_html)
     # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
-    securities, boards = stock_codes.from_html(tree, adapter.stock_mention)
-    if extracted.stocks is not None or extracted.boards is not None:  # the source's own list
-        securities, boards = list(extracted.stocks or []), list(extracted.boards or [])
+    securities, boards = from_html(tree, adapter.stock_mention)
+    listed_by_source = extracted.stocks is not None or extracted.boards is not None
+    if listed_by_source:  # the source's own list
+        securities, boards = _as_listed(extracted.stocks or []), list(extracted.boards or [])
     media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)
 
@@ -71,6 +85,10 @@ def normalize(page: ExtractedPage) -> Article:
     identity = extracted.identity or identify(address)
     if identity is None:
         raise StageFailure("normalize", f"cannot identify the article behind {address!r}")
+    title = clean_title(extracted.title, adapter) or clean_title(context.get("feed_title"), adapter)
+    text = "\n".join(filter(None, (title, body.text)))
+    if not listed_by_source:  # the text's codes and names join the markup's
+        securities = (tagger or Tagger()).tag(text, listed=securities)
     summary = clean_text(extracted.summary or context.get("feed_summary"), "summary")
     if not summary and body.lines:
         summary = body.lines[0][:SUMMARY_FALLBACK_CHARS]
@@ -81,8 +99,7 @@ def normalize(page: ExtractedPage) -> Article:
         **identity.fields,
         url=identity.canonical_url,
         source_url=context.get("source_url") or raw["url"],
-        title=clean_title(extracted.title, adapter)
-        or clean_title(context.get("feed_title"), adapter),
+        title=title,
         published_at=published_at,
         media=media or clean_media(context.get("feed_media")),
         summary=summary,
@@ -104,4 +121,4 @@ class NormalizePipeline(Stage):
     accepts: ClassVar[tuple[type, ...]] = (ExtractedPage,)
 
     def process(self, item: ExtractedPage) -> Article:
-        return normalize(item)
+        return normalize(item, tagger_of(self.run))

@@ -30,18 +30,22 @@ def key_of(fact: Mapping[str, Any]) -> str:
 def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) -> dict[str, Any]:
     """The record after one more sighting (idempotent for names and sources, additive for
     counts)."""
-    record: dict[str, Any] = dict(existing) if existing else {
-        "_id": key_of(fact),
-        "code": fact["code"],
-        "market": fact.get("market"),
-        "kind": fact.get("kind") or "stock",
-        "secid": fact.get("secid"),
-        "names": [],
-        "learned_from": [],
-        "first_seen": fact.get("seen"),
-        "last_seen": fact.get("seen"),
-        **dict.fromkeys(COUNTS, 0),
-    }
+    record: dict[str, Any] = (
+        dict(existing)
+        if existing
+        else {
+            "_id": key_of(fact),
+            "code": fact["code"],
+            "market": fact.get("market"),
+            "kind": fact.get("kind") or "stock",
+            "secid": fact.get("secid"),
+            "names": [],
+            "learned_from": [],
+            "first_seen": fact.get("seen"),
+            "last_seen": fact.get("seen"),
+            **dict.fromkeys(COUNTS, 0),
+        }
+    )
     record["names"] = list(record.get("names") or [])
     record["learned_from"] = list(record.get("learned_from") or [])
     name = (fact.get("name") or "").strip()

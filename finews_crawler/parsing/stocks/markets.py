@@ -19,6 +19,8 @@ KINDS = ("stock", "fund", "index", "board", "future", "bond")
 OTHER = "OTHER"
 
 BJ_PREFIXES = ("43", "83", "87", "88", "92")
+# How sure a tag is, by how it was found (names: see matcher.NAME_CONFIDENCE).
+CONFIDENCE = {"source": 1.0, "quote": 0.98, "link": 0.95, "code": 0.9}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from finews_crawler.parsing.html_text import parse_fragment
-from finews_crawler.parsing.stocks.markets import Board, Security
+from finews_crawler.parsing.stocks.markets import CONFIDENCE, Board, Security
 from finews_crawler.parsing.stocks.notations import from_text
 
 Mention = Callable[[Any], "Security | Board | None"]
@@ -25,7 +25,7 @@ def _via_markup(element: Any) -> str:
 
 
 def _with(security: Security, via: str) -> Security:
-    return Security(**{**security.__dict__, "via": via})
+    return Security(**{**security.__dict__, "via": via, "confidence": CONFIDENCE[via]})
 
 
 def from_html(

@@ -26,10 +26,9 @@ from typing import Any
 
 import ahocorasick
 
-from finews_crawler.parsing.stocks.markets import Security
+from finews_crawler.parsing.stocks.markets import CONFIDENCE, Security
 from finews_crawler.parsing.stocks.notations import code_mentions
 
-CONFIDENCE = {"source": 1.0, "quote": 0.98, "link": 0.95, "code": 0.9}
 NAME_CONFIDENCE = 0.85
 SHORT_NAME_CONFIDENCE = 0.7
 MIN_WORD_EVIDENCE = 3  # texts holding a name before its agreement says anything
@@ -44,7 +43,9 @@ _HK_WORDS = re.compile(r"(?:港股|H股|恒生|恒指|港元|港交所)")
 _US_WORDS = re.compile(r"(?:美股|中概|纳斯达克|纳指|道指|标普|美元)")
 _PLACE_AFTER = re.compile(r"^(?:省|市|县|区|州|交易所|政府|大学|学院|医院|协会|海关|法院|监管局)")
 _BROKER_ENDINGS = ("证券", "证券股份", "期货", "基金")
-_VOICE_AFTER = re.compile(r"^[，,]?(?:认为|指出|表示|称|预计|预测|研报|分析|研究|首席|发布研报|点评)")
+_VOICE_AFTER = re.compile(
+    r"^[，,]?(?:认为|指出|表示|称|预计|预测|研报|分析|研究|首席|发布研报|点评)"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _TICKER_IN_BRACKETS = re.compile(r"[（(]([A-Z][A-Z0-9]{0,5})[)）]")
@@ -175,7 +176,9 @@ class Tagger:
         for start, end, name, entries in self._spans(text):
             if not _stands_alone(text, start, end, name):
                 continue
-            entry = _pick(entries, codes_in_text, _market_hint(text, end) if len(entries) > 1 else None)
+            entry = _pick(
+                entries, codes_in_text, _market_hint(text, end) if len(entries) > 1 else None
+            )
             coded = entry.security.code in codes_in_text
             if not coded and not _enough_evidence(entry):
                 continue  # a word (or an index named in passing) more often than a security
