@@ -10,7 +10,8 @@ and compare with each item's list:
              code is in the text, or its name is in the text, not inside a longer known name,
              the item lists no other security of that name, and the editors of that wire on
              the measured day list the security on at least half of their items whose text
-             holds the name and that list a security of its market (cls lists no HK or US) (else the name is a word or a place there); wrong otherwise.
+             holds the name and that list a security of its market (cls lists no HK or US;
+             else the name is a word or a place there); wrong otherwise.
 Plain figures (tags in the list / all tags, listed found / all listed) and a codes-only
 baseline (the notations the tagger read before issue 15) are printed beside, and tags/s.
 
@@ -320,8 +321,8 @@ class Judge:
             score.listed += 1
             score.plain_found += security.key in tagged
             known = self.tagger.by_key.get(security.key)
-            named = bool(security.name) and security.name in item.text
-            knows_name = known is not None and security.name in known.names
+            named = bool(security.name) and (security.name or "") in item.text
+            knows_name = known is not None and (security.name or "") in known.names
             if (named and knows_name) or _code_in(security.code, item.text):
                 score.findable += 1
                 if security.key in tagged:
@@ -345,11 +346,13 @@ def _code_in(code: str, text: str) -> bool:
 
 def run(wires: Path, learn_day: str, tag_day: str) -> dict[str, Any]:
     learned = list(read_day(wires, learn_day, WIRE_FOLDERS))
-    with tempfile.TemporaryDirectory() as folder:
-        with open_store(f"sqlite:///{folder}/master.sqlite3") as store:
-            started = time.perf_counter()
-            tagger = learn(store, learned)
-            learn_s = time.perf_counter() - started
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        open_store(f"sqlite:///{folder}/master.sqlite3") as store,
+    ):
+        started = time.perf_counter()
+        tagger = learn(store, learned)
+        learn_s = time.perf_counter() - started
     items = list(read_day(wires, tag_day, TAGGED_WIRES))
     judge = Judge(items, tagger)
     started = time.perf_counter()

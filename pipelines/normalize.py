@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 from finews_crawler.crawl.store_component import StageFailure
 from finews_crawler.items import Article
 from finews_crawler.parsing import html_text
-from finews_crawler.parsing.stocks import Security, Tagger, from_html
 from finews_crawler.parsing.dates import DateParseError, parse_datetime
 from finews_crawler.parsing.html_text import CONTROL_CHARS
 from finews_crawler.parsing.sanitize import sanitize_html
+from finews_crawler.parsing.stocks import Security, Tagger, from_html
 from finews_crawler.sources import SourceAdapter, identify
 from pipelines.extract import ExtractedPage
 from pipelines.stage import Stage

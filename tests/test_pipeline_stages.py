@@ -17,8 +17,8 @@ from pipelines.extract import ExtractedPage, ExtractPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
-from tests.stock_truth import shown
 from tests.shared_data import SAMPLE_POST, require
+from tests.stock_truth import shown
 
 CODE = "NW202204132342000001"
 API_URL = f"http://mirror.test/NewsData/GetNewsText.do?id={CODE}"

@@ -1,5 +1,6 @@
 """Stock tagging: markets and kinds, code notations, markup notations, the name matcher."""
 
+from finews_crawler.parsing.stocks.learning import facts_from_article
 from finews_crawler.parsing.stocks.markets import (
     BJ_PREFIXES,
     KINDS,
@@ -16,7 +17,6 @@ from finews_crawler.parsing.stocks.markets import (
     other,
 )
 from finews_crawler.parsing.stocks.markup import Mention, from_html, merge
-from finews_crawler.parsing.stocks.learning import facts_from_article
 from finews_crawler.parsing.stocks.matcher import Known, Tagger
 from finews_crawler.parsing.stocks.notations import CodeMention, code_mentions, from_text
 

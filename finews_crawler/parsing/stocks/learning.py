@@ -32,7 +32,9 @@ def _market_of(entry: Mapping[str, Any]) -> str:
 
 def _seen(article: Mapping[str, Any]) -> str | None:
     value = article.get("published_at") or article.get("fetched_at")
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def facts_from_article(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 SECID_PREFIX = {"SH": "1", "SZ": "0", "BJ": "0", "HK": "116", "US": "105"}
 MARKETS = ("SH", "SZ", "BJ", "HK", "US", "OTHER")
@@ -36,8 +37,13 @@ class Security:
     confidence: float | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
-        out = {"code": self.code, "market": self.market, "secid": self.secid, "name": self.name}
-        out["kind"] = self.kind
+        out: dict[str, Any] = {
+            "code": self.code,
+            "market": self.market,
+            "secid": self.secid,
+            "name": self.name,
+            "kind": self.kind,
+        }
         if self.via is not None:
             out["via"] = self.via
         if self.confidence is not None:
