@@ -32,11 +32,13 @@ _BARE = re.compile(
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·＊*-]+$")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9&'.-]*(?: [A-Za-z0-9&'.-]+)*$")
 _MAX_NAME = 12
-# Connectives glued to the front of a name ("与星辰科技"); 和 is not one: 和而泰 is a company.
-_LEADING_CONNECTIVES = ("以及", "据悉", "其中", "同时", "与", "及", "从", "向", "对", "列", "据")
-# A verb or preposition inside the run, after a short lead ("记者从中国石化", "位列金沙中国"):
-# the name is what follows it, when that is at least 3 characters.
-_INNER_CUTS = "从向对列据与及被把让给将"
+# Words glued to the front of a name ("与星辰科技", "本周黄金ETF"); 和 is not one: 和而泰 is a
+# company. A one-character one is cut only when 3 or more characters stay (向日葵 stays).
+_LEADING_WORDS = (
+    "以及", "据悉", "其中", "同时", "本周", "上周", "今日", "今天", "昨日", "近日", "日前",
+    "目前", "此前", "随后", "另外", "此外",
+)  # fmt: skip
+_INNER_CUTS = "从向对列据与及被把让给将"  # verbs and prepositions: "记者从中国石化", "位列金沙中国"
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,13 @@ def name_before(text: str, end: int) -> tuple[str, int] | None:
     starts_at = end - len(name)
     if len(name) > _MAX_NAME or (starts_at > 0 and _NAME_CHARS.match(text[starts_at - 1])):
         return None
-    for connective in _LEADING_CONNECTIVES:
-        if name.startswith(connective) and len(name) - len(connective) >= 2:
-            return name[len(connective) :], starts_at + len(connective)
-    for index in range(1, min(4, len(name) - 3)):
-        if name[index] in _INNER_CUTS and len(name) - index - 1 >= 3:
+    for word in _LEADING_WORDS:
+        if name.startswith(word) and len(name) - len(word) >= 2:
+            name, starts_at = name[len(word) :], starts_at + len(word)
+            break
+    # The last verb or preposition with 3 or more characters after it ends the lead.
+    for index in range(len(name) - 4, -1, -1):
+        if name[index] in _INNER_CUTS:
             return name[index + 1 :], starts_at + index + 1
     return name, starts_at
 
