@@ -61,6 +61,7 @@ class Config:
     spool: str = ""  # FINEWS_SPOOL: on/off/auto (storage/spool.py)
     spool_dir: str = DEFAULT_SPOOL_DIR
     share_base: str = ""  # FINEWS_SHARE_BASE; empty: the source adapter's default host
+    push2_base: str = ""  # FINEWS_EM_PUSH2_BASE: East Money's security list API host
     fetch_allow_private: bool = False  # one-off fetches refuse private addresses by default
     log_level: str = "INFO"
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -85,6 +86,7 @@ class Config:
             spool=pick("FINEWS_SPOOL", ""),
             spool_dir=pick("FINEWS_SPOOL_DIR", DEFAULT_SPOOL_DIR),
             share_base=pick("FINEWS_SHARE_BASE", ""),
+            push2_base=pick("FINEWS_EM_PUSH2_BASE", ""),
             fetch_allow_private=flag(env.get("FINEWS_ALLOW_PRIVATE"), False),
             log_level=pick("FINEWS_LOG_LEVEL", "INFO"),
             env=env,

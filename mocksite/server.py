@@ -22,6 +22,7 @@ from aiohttp import web
 
 from . import faults as fault_injection
 from . import render
+from .clist import register as register_clist
 from .corpus import MAX_ARTICLES, Headline, MockCorpus
 from .wires import WireSet
 from .wires import options as wire_options
@@ -260,6 +261,7 @@ def make_app(
         r.add_get(path, handler)
         r.add_post(path, handler)
     register_wires(app, wires if wires is not None else WireSet.build(corpus.seed))
+    register_clist(app)
     return app
 
 

@@ -10,6 +10,7 @@ finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
 finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
 finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews bench [--quick]
+finews tag [--jsonl] < text     finews securities refresh | show CODE | import FILE | export
 Global options (--store URI) go before or after the command.
 """
 
@@ -33,7 +34,9 @@ from finews_crawler.cli import (
     replay,
     retry_failures,
     schedule,
+    securities,
     show,
+    tag,
 )
 from finews_crawler.cli.common import global_options
 
@@ -51,6 +54,8 @@ COMMANDS: dict[str, ModuleType] = {
     "mock-site": mock_site,
     "demo": demo,
     "bench": bench,
+    "tag": tag,
+    "securities": securities,
 }
 
 

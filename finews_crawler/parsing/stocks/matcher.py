@@ -26,7 +26,7 @@ from typing import Any
 
 import ahocorasick
 
-from finews_crawler.parsing.stocks.markets import CONFIDENCE, Security
+from finews_crawler.parsing.stocks.markets import CONFIDENCE, SECID_PREFIX, Security
 from finews_crawler.parsing.stocks.notations import code_mentions
 
 NAME_CONFIDENCE = 0.85
@@ -62,12 +62,9 @@ class Known:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Known:
-        security = Security(
-            code=record["code"],
-            market=record.get("market"),
-            secid=record.get("secid") or f"{record.get('market')}.{record['code']}",
-            kind=record.get("kind") or "stock",
-        )
+        market, code = record.get("market"), record["code"]
+        secid = record.get("secid") or f"{SECID_PREFIX.get(market or '', market)}.{code}"
+        security = Security(code, market, secid, kind=record.get("kind") or "stock")
         named = int(record.get("named_texts") or 0)
         agreement = int(record.get("listed_texts") or 0) / named if named else None
         return cls(
