@@ -150,8 +150,11 @@ def run(args: argparse.Namespace) -> int:
             print(dump_json(records))
             return 0
         if args.action == "export":
-            for record in store.securities.iter():
-                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            try:
+                for record in store.securities.iter():
+                    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            except BrokenPipeError:  # `| head`: the reader has what it wanted
+                sys.stderr.close()
             return 0
         if args.file == "-":
             facts, errors = _import_facts(sys.stdin, "import:-")

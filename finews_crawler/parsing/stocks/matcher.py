@@ -41,7 +41,9 @@ _GROUP_KINDS = ("index", "future")
 _MARKET_RANK = {"SH": 0, "SZ": 0, "BJ": 0, "US": 1, "HK": 2}
 _HK_WORDS = re.compile(r"(?:港股|H股|恒生|恒指|港元|港交所)")
 _US_WORDS = re.compile(r"(?:美股|中概|纳斯达克|纳指|道指|标普|美元)")
-_PLACE_AFTER = re.compile(r"^(?:省|市|县|区|州|交易所|政府|大学|学院|医院|协会|海关|法院|监管局)")
+_PLACE_AFTER = re.compile(
+    r"^(?:省|市(?![场值盈净占况])|县|区(?![块间域])|交易所|政府|大学|学院|医院|协会|海关|法院|监管局)"
+)
 _BROKER_ENDINGS = ("证券", "证券股份", "期货", "基金")
 _VOICE_AFTER = re.compile(
     r"^[，,]?(?:认为|指出|表示|称|预计|预测|研报|分析|研究|首席|发布研报|点评)"

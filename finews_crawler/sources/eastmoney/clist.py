@@ -8,7 +8,7 @@ securities with their names, for the security master.
         page "data" is null)
 The `fs` groups are the ones public code uses (../shared/reference facts): m:1 t:2 / t:23
 Shanghai main board / STAR, m:0 t:6 / t:80 Shenzhen main / ChiNext, m:0 t:81 s:2048 Beijing,
-m:116 t:3 Hong Kong, m:90 t:2 boards. The host comes from FINEWS_EM_PUSH2_BASE.
+m:116 t:3 Hong Kong, m:105/106/107 the US exchanges, m:90 t:2 boards. The host comes from FINEWS_EM_PUSH2_BASE.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ GROUPS = (
     "m:0 t:6,m:0 t:80",
     "m:0 t:81 s:2048",
     "m:116 t:3",
+    "m:105,m:106,m:107",
     "m:90 t:2",
 )
 PAGE_SIZE = 100
+KEYS = ("f12", "f13", "f14")  # code, market number (0 is Shenzhen: not "empty"), name
 
 
 class ClistError(ValueError):
@@ -67,8 +69,8 @@ def read_page(payload: Any) -> tuple[list[Security], int | None]:
     for row in rows:
         if not isinstance(row, dict):
             continue
-        code, number, name = str(row.get("f12") or ""), str(row.get("f13") or ""), row.get("f14")
-        security = from_secid(number, code, name if isinstance(name, str) else None)
+        code, number, name = (str(row.get(f) if row.get(f) is not None else "") for f in KEYS)
+        security = from_secid(number, code, name or None)
         if isinstance(security, Board):
             security = Security(security.code, None, security.secid, security.name, "board")
         if security is not None:
