@@ -141,7 +141,10 @@ def test_finews_tag_reads_lines_and_jsonl(store_uri: str) -> None:
         store_uri,
         "tag",
         "--jsonl",
-        stdin='{"id": "a", "text": "礼来盘前上涨"}\nnot json\n{"id": "b"}\n{"id": "c", "text": ""}\n',
+        stdin=(
+            '{"id": "a", "text": "礼来盘前上涨"}\nnot json\n{"id": "b"}\n'
+            '{"id": "c", "text": ""}\n'
+        ),
     )
     assert jsonl.returncode == 1  # two bad lines, said so; the rest tagged
     docs = [json.loads(line) for line in jsonl.stdout.splitlines()]

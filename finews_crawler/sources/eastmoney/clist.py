@@ -8,7 +8,8 @@ securities with their names, for the security master.
         page "data" is null)
 The `fs` groups are the ones public code uses (../shared/reference facts): m:1 t:2 / t:23
 Shanghai main board / STAR, m:0 t:6 / t:80 Shenzhen main / ChiNext, m:0 t:81 s:2048 Beijing,
-m:116 t:3 Hong Kong, m:105/106/107 the US exchanges, m:90 t:2 boards. The host comes from FINEWS_EM_PUSH2_BASE.
+m:116 t:3 Hong Kong, m:105/106/107 the US exchanges, m:90 t:2 boards. The host comes from
+FINEWS_EM_PUSH2_BASE.
 """
 
 from __future__ import annotations
