@@ -212,7 +212,10 @@ def test_securities_import_refuses_bad_lines(tmp_path) -> None:
         "securities",
         "import",
         "-",
-        stdin='{"code": "600570", "market": "SH", "name": "某名"}\n[1]\n{"code": "X", "kind": "odd"}\n',
+        stdin=(
+            '{"code": "600570", "market": "SH", "name": "某名"}\n[1]\n'
+            '{"code": "X", "kind": "odd"}\n'
+        ),
     )
     assert done.returncode == 1
     assert "line 2" in done.stderr and "line 3" in done.stderr
