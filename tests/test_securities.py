@@ -141,10 +141,15 @@ def test_finews_tag_reads_lines_and_jsonl(store_uri: str) -> None:
         store_uri,
         "tag",
         "--jsonl",
-        stdin=(
-            '{"id": "a", "text": "礼来盘前上涨"}\nnot json\n{"id": "b"}\n'
-            '{"id": "c", "text": ""}\n'
-        ),
+        stdin="\n".join(
+            [
+                '{"id": "a", "text": "礼来盘前上涨"}',
+                "not json",
+                '{"id": "b"}',
+                '{"id": "c", "text": ""}',
+            ]
+        )
+        + "\n",
     )
     assert jsonl.returncode == 1  # two bad lines, said so; the rest tagged
     docs = [json.loads(line) for line in jsonl.stdout.splitlines()]
@@ -212,10 +217,14 @@ def test_securities_import_refuses_bad_lines(tmp_path) -> None:
         "securities",
         "import",
         "-",
-        stdin=(
-            '{"code": "600570", "market": "SH", "name": "某名"}\n[1]\n'
-            '{"code": "X", "kind": "odd"}\n'
-        ),
+        stdin="\n".join(
+            [
+                '{"code": "600570", "market": "SH", "name": "某名"}',
+                "[1]",
+                '{"code": "X", "kind": "odd"}',
+            ]
+        )
+        + "\n",
     )
     assert done.returncode == 1
     assert "line 2" in done.stderr and "line 3" in done.stderr
