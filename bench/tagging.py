@@ -15,7 +15,8 @@ and compare with each item's list:
 Plain figures (tags in the list / all tags, listed found / all listed) and a codes-only
 baseline (the notations the tagger read before issue 15) are printed beside, and tags/s.
 
-    python -m bench.tagging [--learn DAY] [--tag DAY] [--wires DIR] [--json OUT]
+    finews bench tagging [--learn DAY] [--tag DAY] [--both] [--wires DIR] [--json OUT]
+    (or python -m bench.tagging ...)
 The wire days live in ../shared/corpus/wires (never copied into the project).
 """
 
@@ -46,6 +47,7 @@ from finews_crawler.storage import open_store
 WIRES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wires"
 WIRE_FOLDERS = {"cls": "cls", "ths": "10jqka", "emfast": "eastmoney-fastnews"}
 TAGGED_WIRES = ("cls", "ths")
+REPEATS = 5
 
 # 10jqka stockMarket numbers (../shared/reference/wires.md): market, kind.
 THS_MARKETS = {
@@ -355,9 +357,11 @@ def run(wires: Path, learn_day: str, tag_day: str) -> dict[str, Any]:
         learn_s = time.perf_counter() - started
     items = list(read_day(wires, tag_day, TAGGED_WIRES))
     judge = Judge(items, tagger)
-    started = time.perf_counter()
-    tagged = [tagger.tag(item.text) for item in items]
-    tag_s = time.perf_counter() - started
+    tag_s = float("inf")
+    for _ in range(REPEATS):  # the best of a few: other jobs share the machine
+        started = time.perf_counter()
+        tagged = [tagger.tag(item.text) for item in items]
+        tag_s = min(tag_s, time.perf_counter() - started)
     ours, baseline = Score(), Score()
     per_wire: dict[str, Score] = defaultdict(Score)
     for item, tags in zip(items, tagged, strict=True):
@@ -424,8 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.examples:
             print("wrong:", *result["wrong_examples"], sep="\n  ")
             print("missed:", *result["missed_examples"], sep="\n  ")
-    if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.json:  # figures only: the examples quote the real items, which stay in ../shared
+        kept = [{k: v for k, v in r.items() if not k.endswith("_examples")} for r in results]
+        args.json.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

@@ -183,3 +183,18 @@ def test_facts_from_an_article_teach_names_and_evidence(tagger: Tagger) -> None:
     ]
     evidence = {f["code"]: f["listed_texts"] for f in facts if "named_texts" in f}
     assert evidence == {"LLY": 1, "NVO": 0}
+
+
+def test_a_short_name_glued_inside_a_longer_word_is_no_tag(tagger: Tagger) -> None:
+    assert tagger.tag("巴礼来华访问") == []
+    assert keys(tagger.tag("今天，礼来上涨")) == ["US:LLY"]
+
+
+def test_name_tags_make_no_new_revision() -> None:
+    from finews_crawler.article import content_hash
+
+    shown = {"code": "600570", "market": "SH", "secid": "1.600570", "name": None, "via": "quote"}
+    named = {"code": "LLY", "market": "US", "secid": "106.LLY", "name": "礼来", "via": "name"}
+    base = {"title": "t", "body_text": "礼来", "stocks": [shown]}
+    assert content_hash(base) == content_hash({**base, "stocks": [shown, named]})
+    assert content_hash(base) != content_hash({**base, "stocks": []})
