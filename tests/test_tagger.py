@@ -146,6 +146,27 @@ def test_places_words_and_voices_are_not_securities(tagger: Tagger) -> None:
     assert keys(tagger.tag("东吴证券发布公告")) == ["SH:601555"]
 
 
+def test_a_name_glued_to_a_latin_word_is_a_product(tagger: Tagger) -> None:
+    assert tagger.tag("东吴证券App上线") == []
+    assert keys(tagger.tag("礼来CEO表示")) == ["US:LLY"]
+
+
+def test_listed_names_are_found_as_texts_write_them() -> None:
+    tagger = Tagger.from_records(
+        [
+            {"code": "01810", "market": "HK", "names": ["小米集团-W"]},
+            {"code": "000002", "market": "SZ", "names": ["万  科Ａ"]},
+            {"code": "300999", "market": "SZ", "names": ["*ST星辰"]},
+        ]
+    )
+    found = tagger.tag("小米集团发布新品，万科A公告，ST星辰与*ST星辰同一只")
+    assert [(t.key, t.name) for t in found] == [
+        ("HK:01810", "小米集团"),
+        ("SZ:000002", "万科A"),
+        ("SZ:300999", "ST星辰"),
+    ]
+
+
 def test_latin_names_only_at_word_boundaries(tagger: Tagger) -> None:
     assert keys(tagger.tag("Meta 股价上涨3.1%")) == ["US:META"]
     assert tagger.tag("Metaverse 概念") == []

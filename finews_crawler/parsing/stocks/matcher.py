@@ -11,6 +11,8 @@ the short and ambiguous:
     the text, else to the one the sources list most (the A share on a tie);
   - a name directly followed by a word that makes it a place or an organisation (省, 市,
     交易所, 大学 ...) is that place, not the security;
+  - a name glued to a Latin word with small letters or digits names a product (美团LongCat,
+    小米SU7), not the security (英伟达CEO is the company);
   - a broker followed by its analysts' voice (东吴证券认为, 中信证券研报) is the source of an
     opinion about others, not news about the broker.
 Indexes and futures are tagged by name only when the sources list them on most texts that
@@ -20,6 +22,7 @@ name them (their names are written in most market reports); boards only by code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +52,10 @@ _VOICE_AFTER = re.compile(
     r"^[，,]?(?:认为|指出|表示|称|预计|预测|研报|分析|研究|首席|发布研报|点评)"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SHARE_CLASS = re.compile(r"-(?:W|SW|U|UW|B|S|WD)$")
+_TEMPORARY_PREFIX = re.compile(r"^(?:XD|XR|DR)(?=[\u4e00-\u9fff])")
+_FIRST_DAY = re.compile(r"^[NC]([\u4e00-\u9fff].*)$")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _TICKER_IN_BRACKETS = re.compile(r"[（(]([A-Z][A-Z0-9]{0,5})[)）]")
 
@@ -89,7 +96,7 @@ class Tagger:
             self.by_code.setdefault(entry.security.code, []).append(entry)
             if entry.security.kind not in _NAMED_KINDS:
                 continue
-            for name in entry.names:
+            for name in {alias for name in entry.names for alias in aliases(name)}:
                 if _usable_name(name, entry.security.kind):
                     by_name.setdefault(name, []).append(entry)
         self.automaton: Any = None
@@ -195,6 +202,26 @@ class Tagger:
         )
 
 
+def aliases(name: str) -> list[str]:
+    """The ways a listed name is written in running text: itself; full-width letters and
+    padding spaces normalised (万  科Ａ -> 万科A); without the risk-warning star (*ST天箭 ->
+    ST天箭); without Hong Kong / STAR share-class suffixes (小米集团-W -> 小米集团); without the
+    temporary ex-dividend (XD, XR, DR) or first-day (N, 3+ characters left) prefixes."""
+    clean = unicodedata.normalize("NFKC", name).strip()
+    if _CJK.search(clean):
+        clean = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", clean)
+    out = [name, clean]
+    out.append(clean.removeprefix("*"))
+    out.append(_SHARE_CLASS.sub("", clean))
+    stem = _TEMPORARY_PREFIX.sub("", clean)
+    if stem != clean and len(stem) >= 2:
+        out.append(stem)
+    first_day = _FIRST_DAY.match(clean)
+    if first_day and len(first_day.group(1)) >= 3:
+        out.append(first_day.group(1))
+    return list(dict.fromkeys(alias for alias in out if alias))
+
+
 def _enough_evidence(entry: Known) -> bool:
     if entry.security.kind in _GROUP_KINDS:
         return entry.agreement is not None and entry.agreement >= MIN_GROUP_AGREEMENT
@@ -219,6 +246,9 @@ def _stands_alone(text: str, start: int, end: int, name: str) -> bool:
         return not (_LATIN.match(before or " ") or _LATIN.match(after or " "))
     if _PLACE_AFTER.match(text[end : end + 3]):
         return False
+    glued = _LATIN_WORD.match(text, end)
+    if glued and not glued.group(0).isupper():
+        return False  # a product: 美团LongCat, 小米SU7 (英伟达CEO, 英伟达GTC stay)
     if name.endswith(_BROKER_ENDINGS) and _VOICE_AFTER.match(text[end : end + 4]):
         return False  # a broker's analysts speaking about others, not the broker as news
     return not (len(name) <= 2 and _CJK.match(before or " ") and _CJK.match(after or " "))
