@@ -96,7 +96,7 @@ class Tagger:
             self.by_code.setdefault(entry.security.code, []).append(entry)
             if entry.security.kind not in _NAMED_KINDS:
                 continue
-            for name in {alias for name in entry.names for alias in aliases(name)}:
+            for name in {alias for listed in entry.names for alias in aliases(listed)}:
                 if _usable_name(name, entry.security.kind):
                     by_name.setdefault(name, []).append(entry)
         self.automaton: Any = None
