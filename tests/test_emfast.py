@@ -64,7 +64,12 @@ def as_stored(truth: dict[str, Any]) -> dict[str, Any]:
         "media": truth["media"],
         "importance": truth["importance"],
         "stocks": [
-            {"code": s["code"], "market": s["market"], "secid": s["notation"], "name": s["name"]}
+            {
+                "code": s["code"],
+                "market": s["market"] or "OTHER",  # undocumented number: secid as given
+                "secid": s["notation"],
+                "name": s["name"],
+            }
             for s in truth["stocks"]
         ],
         "boards": [
@@ -140,7 +145,8 @@ def expected_from_raw(raw: dict[str, Any]) -> dict[str, Any]:
             if secid not in [b["secid"] for b in boards]:
                 boards.append({"code": code, "secid": secid, "name": None})
         elif secid not in [s["secid"] for s in stocks]:
-            stocks.append({"code": code, "market": market_of(number, code), "secid": secid})
+            market = market_of(number, code) or "OTHER"  # undocumented: secid as given
+            stocks.append({"code": code, "market": market, "secid": secid})
             stocks[-1]["name"] = None
     body = _HEADLINE.sub("", raw["summary"].strip(), count=1)
     outlet = _OUTLET.search(body)

@@ -114,7 +114,7 @@ def _import_facts(lines: Any, origin: str) -> tuple[list[dict[str, Any]], list[s
         if not isinstance(record, dict) or not isinstance(record.get("code"), str):
             errors.append(f'line {number}: not an object with a "code" string')
             continue
-        market = record.get("market") or None
+        market = record.get("market") if record.get("market") != "OTHER" else None
         known = from_market_code(market, record["code"]) if isinstance(market, str) else None
         kind = record.get("kind") or (known.kind if known else "stock")
         if kind not in KINDS:

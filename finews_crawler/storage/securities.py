@@ -24,7 +24,9 @@ COUNTS = ("listed", "named_texts", "listed_texts")
 
 def key_of(fact: Mapping[str, Any]) -> str:
     market = fact.get("market")
-    return f"{market}:{fact['code']}" if market else f"OTHER:{fact.get('secid') or fact['code']}"
+    if market and market != "OTHER":
+        return f"{market}:{fact['code']}"
+    return f"OTHER:{fact.get('secid') or fact['code']}"
 
 
 def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,7 +38,7 @@ def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) ->
         else {
             "_id": key_of(fact),
             "code": fact["code"],
-            "market": fact.get("market"),
+            "market": fact.get("market") if fact.get("market") != "OTHER" else None,
             "kind": fact.get("kind") or "stock",
             "secid": fact.get("secid"),
             "names": [],

@@ -13,19 +13,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from finews_crawler.parsing.stocks.markets import OTHER
 from finews_crawler.parsing.stocks.matcher import Tagger
 
 LEARNED_VIA = ("source", "quote", "link", "code", None)
 
 
-def _key(entry: Mapping[str, Any]) -> str:
+def _market(entry: Mapping[str, Any]) -> str | None:
+    """SH/SZ/BJ/HK/US, or None for an undocumented market number (OTHER in a tag)."""
     market = entry.get("market")
+    return None if market in (None, "", OTHER) else str(market)
+
+
+def _key(entry: Mapping[str, Any]) -> str:
+    market = _market(entry)
     return f"{market}:{entry['code']}" if market else f"OTHER:{entry.get('secid') or entry['code']}"
 
 
 def _market_of(entry: Mapping[str, Any]) -> str:
     """The market a list can speak for ("SH", or "OTHER:65" for an undocumented number)."""
-    if entry.get("market"):
+    if _market(entry):
         return str(entry["market"])
     return "OTHER:" + str(entry.get("secid") or "").partition(".")[0]
 
@@ -56,7 +63,7 @@ def facts_from_article(
         facts.append(
             {
                 "code": entry["code"],
-                "market": entry.get("market"),
+                "market": _market(entry),
                 "kind": entry.get("kind") or "stock",
                 "secid": entry.get("secid"),
                 "name": entry.get("name"),

@@ -39,7 +39,7 @@ class Security:
     def as_dict(self) -> dict:
         out: dict[str, Any] = {
             "code": self.code,
-            "market": self.market,
+            "market": self.market or OTHER,  # an undocumented market number: secid as given
             "secid": self.secid,
             "name": self.name,
             "kind": self.kind,
