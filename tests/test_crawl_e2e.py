@@ -47,6 +47,12 @@ def test_crawl_stores_every_article_exactly_as_the_truth(site, tmp_path) -> None
             assert article["source_url"].startswith(site.base_url)
         assert mismatches == []
         assert list(store.iter_failures()) == []
+        # the store stage taught the security master every name the pages showed
+        names = {(r["market"], r["code"]): r["names"] for r in store.securities.iter()}
+        for i in range(ARTICLES):
+            for stock in site.corpus.truth(i)["stocks"]:
+                if stock["name"]:
+                    assert stock["name"] in names[(stock["market"], stock["code"])]
 
     second = crawl(store_uri, "newsshare", "-a", f"urls_file={urls}")
     assert second.returncode == 0, second.stderr[-2000:]

@@ -27,6 +27,8 @@ Schema, for downstream readers (one database):
                         "<feed>:<lo>:<hi>", `feed`, `lo`, `hi` (microseconds since the epoch,
                         (lo, hi]); added only, merged by readers. Index: feed.
   feed_floors           `_id` = feed, `floor` (microseconds; lowered with `$min` only).
+  securities            the security master (storage/securities.py): `_id` = "SH:600570",
+                        code, market, kind, secid, names, first/last seen, learned_from.
 
 Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
 counts), because a write retried across a reconnect or replayed from the spool may have been
