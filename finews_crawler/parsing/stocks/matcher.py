@@ -8,7 +8,9 @@ the short and ambiguous:
   - a name the master has learned to be a word (texts that hold it rarely list the security:
     机器人, 香港交易所 as a place) counts only when its code is in the text too;
   - a name several securities share (the A and the H share) goes to the one whose code is in
-    the text, else to the one the sources list most (the A share on a tie);
+    the text, else to the listing the next words name (中芯国际港股), else to the A share, then
+    the US listing, then Hong Kong (the one the sources list most on a tie); the other
+    listing of a name the article already lists is not added;
   - a name directly followed by a word that makes it a place or an organisation (省, 市,
     交易所, 大学 ...) is that place, not the security;
   - a name glued to a Latin word with small letters or digits names a product (美团LongCat,
