@@ -53,8 +53,11 @@ def normalize(page: ExtractedPage) -> Article:
     tree = html_text.parse_fragment(body_html)
     # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
     securities, boards = stock_codes.from_html(tree, adapter.stock_mention)
+    stocks = [security.as_dict() for security in securities]
+    board_list = [board.as_dict() for board in boards]
     if extracted.stocks is not None or extracted.boards is not None:  # the source's own list
-        securities, boards = list(extracted.stocks or []), list(extracted.boards or [])
+        stocks = with_source_list(extracted.stocks, stocks, extracted.notations)
+        board_list = with_source_list(extracted.boards, board_list, extracted.notations)
     media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)
 
@@ -88,16 +91,54 @@ def normalize(page: ExtractedPage) -> Article:
         summary=summary,
         body_html=sanitize_html(body.html),
         body_text=body.text,
-        stocks=[security.as_dict() for security in securities],
-        boards=[board.as_dict() for board in boards],
+        stocks=stocks,
+        boards=board_list,
         images=body.images,
         category=extracted.category or context.get("category"),
         tags=extracted.tags or list(context.get("tags") or []),
         importance=extracted.importance,
+        **wire_fields(extracted),
         fetched_at=raw.get("fetched_at") or datetime.now(UTC),
         spider=raw.get("spider"),
         extractor=extracted.extractor or adapter.name,
     )
+
+
+def with_source_list(
+    listed: list[Any] | None, found: list[dict[str, Any]], notations: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The source's own list (`via: "source"`, with the source's notation when it has one),
+    then what the text tagger found that the list lacks (`via: "text"`); by secid, the
+    source's entry wins (the tagger may only add a name the source left out)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in listed or []:
+        record = {**entry.as_dict(), "via": "source"}
+        if entry.secid in notations:
+            record["notation"] = notations[entry.secid]
+        merged.setdefault(record["secid"], record)
+    for record in found:
+        known = merged.get(record["secid"])
+        if known is None:
+            merged[record["secid"]] = {**record, "via": "text"}
+        elif not known.get("name") and record.get("name"):
+            known["name"] = record["name"]
+    return list(merged.values())
+
+
+def wire_fields(extracted: Any) -> dict[str, Any]:
+    """Fields only some sources give (a derived title mark, an edit time, futures): set only
+    when given, so other sources' records keep their shape."""
+    fields: dict[str, Any] = {}
+    if extracted.title_derived:
+        fields["title_derived"] = True
+    if extracted.modified not in (None, "", 0):
+        try:
+            fields["modified_at"] = parse_datetime(extracted.modified)
+        except DateParseError as exc:
+            raise StageFailure("normalize", f"modified time: {exc}") from None
+    if extracted.futures is not None:
+        fields["futures"] = with_source_list(extracted.futures, [], extracted.notations)
+    return fields
 
 
 class NormalizePipeline(Stage):
