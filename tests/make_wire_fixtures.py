@@ -66,6 +66,11 @@ def truth_as_stored(truth: dict[str, Any]) -> dict[str, Any]:
         "stocks": [listed(s, True) for s in truth["stocks"]],
         "boards": [listed(b, False) for b in truth["boards"]],
     }
+    if truth["wire"] == "emfast":  # the item is the East Money article of that number
+        record["source"] = "eastmoney"
+        del record["url"], record["summary"]  # the article's URL; no summary of its own
+        for entry in [*record["stocks"], *record["boards"]]:
+            entry["secid"] = entry.pop("notation")  # the wire writes East Money secids
     if truth["wire"] == "ths":
         record["futures"] = [listed(f, False) for f in truth["futures"]]
     if truth["modified_at"] is not None:
