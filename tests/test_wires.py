@@ -413,3 +413,15 @@ def test_a_one_minute_schedule_of_wires_runs_and_records_its_ticks(
     assert ticks[1]["counts"]["new"] == 15
     firsts = {wire: len(site.get_json(f"/_wires/truth?wire={wire}")) for wire in WIRE_PATHS}
     assert len(stored(store)) == sum(firsts.values())
+
+
+# ---- the wire benchmark's rows -----------------------------------------------------------------
+
+
+def test_the_wire_bench_stores_every_item_of_every_wire() -> None:
+    from bench.wires import run
+
+    rows = {row["path"]: row for row in run(40)["rows"]}
+    assert rows["emfast"]["stored"] == rows["ths"]["stored"] == 40
+    assert rows["cls"]["stored"] == 40 - 1  # item 17 is an advert (mocksite/wires/corpus.py)
+    assert rows["eastmoney article pages (HTML)"]["stored"] == 40
