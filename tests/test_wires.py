@@ -20,12 +20,14 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from finews_crawler.crawl.paging import TIME_CURSOR, Entry, FeedCoverage, Limits, plan_page
+from finews_crawler.items import RawPage
 from finews_crawler.sources import Page
 from finews_crawler.sources.base import ExtractionError
 from finews_crawler.sources.cls import ADAPTER as CLS
 from finews_crawler.sources.cls import feed_url as cls_feed_url
 from finews_crawler.storage import open_store
 from mocksite.wires.sign import sign_ok
+from pipelines import ingest_pages
 from tests.crawl_helpers import CRAWL_TIMEOUT, crawl_command, finews_command
 from tests.make_wire_fixtures import truth_as_stored
 
@@ -108,6 +110,51 @@ def mismatches(articles: dict[str, dict[str, Any]], expected: list[dict[str, Any
 
 def truth_of(site: Any, wire: str) -> list[dict[str, Any]]:
     return [truth_as_stored(t) for t in site.get_json(f"/_wires/truth?wire={wire}")]
+
+
+# ---- the source's stock list and the text tagger ---------------------------------------------
+
+
+def test_the_items_own_list_comes_first_and_the_text_tagger_adds_what_it_lacks(
+    tmp_path: Path,
+) -> None:
+    """Rule (issue 13 point 3): the listed securities, `via: "source"`, then a security the
+    text names with its code and the list lacks, `via: "text"`; one the list has stays the
+    list's (its name and notation)."""
+    item = {
+        "id": 7001,
+        "ctime": 1_709_600_000,
+        "modified_time": 1_709_600_000,
+        "title": "",
+        "brief": "",
+        "content": "【两家公司公告】财联社3月5日电，甲公司（600519）与美湖股份（603319）签约。",
+        "level": "B",
+        "stock_list": [{"StockID": "sh600519", "name": "甲公司"}],
+        "subjects": [],
+        "shareurl": "https://api3.cls.cn/share/article/7001?os=web",
+        "is_ad": 0,
+    }
+    page = RawPage(
+        url="http://wire.example/v1/roll/get_roll_list#7001",
+        final_url="http://wire.example/v1/roll/get_roll_list#7001",
+        status=200,
+        text=json.dumps(item, ensure_ascii=False),
+        content_type="application/json",
+        context={},
+        spider="test",
+    )
+    with open_store(f"sqlite:///{tmp_path}/tagger.sqlite3") as store:
+        [result] = ingest_pages([page], store)
+    assert result.status == "new", result.failure
+    article = result.article
+    assert article["_id"] == "cls:7001" and article["title"] == "两家公司公告"
+    assert article["url"] == "https://api3.cls.cn/share/article/7001"
+    assert [(s["code"], s["market"], s["via"]) for s in article["stocks"]] == [
+        ("600519", "SH", "source"),
+        ("603319", "SH", "text"),
+    ]
+    assert article["stocks"][0]["name"] == "甲公司"
+    assert article["stocks"][0]["notation"] == "sh600519"
 
 
 # ---- the pager's time cursor ----------------------------------------------------------------
@@ -228,6 +275,7 @@ def test_wires_backfill_then_incremental_then_edits(start_mock_site, tmp_path: P
             [previous] = opened.history(article_id)
             assert previous["revision"] == 1
             assert previous["body_text"] != articles[article_id]["body_text"]
+            assert articles[article_id]["modified_at"] > articles[article_id]["published_at"]
 
 
 def test_backfill_since_stores_exactly_the_items_since(start_mock_site, tmp_path: Path) -> None:
@@ -314,7 +362,7 @@ def ths_expected(raw: dict[str, Any]) -> dict[str, Any]:
         "title": title_rule(raw["title"]),
         "published_at": datetime.fromtimestamp(int(raw["ctime"]), BEIJING),
         "body_text": body_rule(raw["digest"]),
-        "media": outlet.group(1).strip() if outlet else (raw["source"].strip() or "同花顺"),
+        "media": outlet.group(1).strip() if outlet else "同花顺",
         "importance": {"0": 0, "1": 1, "3": 2}[raw["import"]],
         "stocks": stocks,
         "futures": futures,

@@ -215,7 +215,6 @@ class ThsAdapter(SourceAdapter):
         if derived:
             title = _SENTENCE_END.split(body, maxsplit=1)[0].strip()[:DERIVED_TITLE_CHARS]
         outlet = _OUTLET.search(body)
-        source = str(item.get("source") or "").strip()
         stocks: list[Security] = []
         futures: list[Board] = []
         notations: dict[str, str] = {}
@@ -246,7 +245,7 @@ class ThsAdapter(SourceAdapter):
             title_derived=derived,
             published=ctime,
             modified=rtime if rtime is not None and ctime is not None and rtime > ctime else None,
-            media=outlet.group(1) if outlet else (source or HOME_MEDIA),
+            media=outlet.group(1) if outlet else HOME_MEDIA,
             summary=item.get("short") or None,
             body_html="".join(f"<p>{escape_text(line)}</p>" for line in body.splitlines()),
             identity=identity,
