@@ -473,3 +473,41 @@ def test_the_wire_bench_stores_every_item_of_every_wire() -> None:
     assert rows["emfast"]["stored"] == rows["ths"]["stored"] == 40
     assert rows["cls"]["stored"] == 40 - 1  # item 17 is an advert (mocksite/wires/corpus.py)
     assert rows["eastmoney article pages (HTML)"]["stored"] == 40
+
+
+# ---- bad input --------------------------------------------------------------------------------
+
+
+def test_a_broken_ths_page_is_recorded_and_the_rest_of_the_wire_is_stored(
+    start_mock_site, tmp_path: Path
+) -> None:
+    """A page-number feed goes on past a page it cannot read (paging/rule.py); the page is a
+    failure record and the exit status says the wire is unfinished."""
+    rule = r"push/stock/\?page=2&=malformed"
+    site = start_mock_site(articles=5, extra_args=("--wire-items", "60", "--fault-rule", rule))
+    store = tmp_path / "broken.sqlite3"
+    done = crawl(store, site.base_url, "-a", "count=20", spider="ths")
+    assert done.returncode == 1, done.stderr[-3000:]
+    truth = site.get_json("/_wires/truth?wire=ths")  # oldest first; page 2 = the middle 20
+    articles = stored(store)
+    assert set(articles) == {t["id"] for t in truth[:20] + truth[40:]}
+    with open_store(f"sqlite:///{store}") as opened:
+        [record] = list(opened.iter_failures())
+    assert "page=2&" in record["url"]
+
+
+def test_a_cls_item_without_text_is_a_failure_record_not_a_crash(tmp_path: Path) -> None:
+    item = {"id": 7002, "ctime": 1_709_600_000, "content": 42, "level": "C", "is_ad": 0}
+    page = RawPage(
+        url="http://wire.example/v1/roll/get_roll_list#7002",
+        final_url="http://wire.example/v1/roll/get_roll_list#7002",
+        status=200,
+        text=json.dumps(item),
+        content_type="application/json",
+        context={},
+        spider="test",
+    )
+    with open_store(f"sqlite:///{tmp_path}/bad.sqlite3") as store:
+        [result] = ingest_pages([page], store)
+        assert store.count_articles() == 0
+    assert result.status == "failed" and "no content" in str(result.failure)
