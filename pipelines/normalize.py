@@ -129,8 +129,8 @@ def wire_fields(extracted: Any) -> dict[str, Any]:
     """Fields only some sources give (a derived title mark, an edit time, futures): set only
     when given, so other sources' records keep their shape."""
     fields: dict[str, Any] = {}
-    if extracted.title_derived:
-        fields["title_derived"] = True
+    if extracted.title_derived is not None:  # kept either way: an edit may add a title
+        fields["title_derived"] = bool(extracted.title_derived)
     if extracted.modified not in (None, "", 0):
         try:
             fields["modified_at"] = parse_datetime(extracted.modified)

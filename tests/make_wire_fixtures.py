@@ -56,7 +56,7 @@ def truth_as_stored(truth: dict[str, Any]) -> dict[str, Any]:
         "source_id": truth["source_id"],
         "url": truth["url"],
         "title": truth["title"],
-        "title_derived": True if truth["title_derived"] else None,
+        "title_derived": truth["title_derived"],
         "published_at": datetime.fromisoformat(truth["published_at"]),
         "body_text": truth["body_text"],
         "summary": truth["summary"],
@@ -69,6 +69,7 @@ def truth_as_stored(truth: dict[str, Any]) -> dict[str, Any]:
     if truth["wire"] == "emfast":  # the item is the East Money article of that number
         record["source"] = "eastmoney"
         del record["url"], record["summary"]  # the article's URL; no summary of its own
+        record["title_derived"] = None  # the wire always gives a title
         for entry in [*record["stocks"], *record["boards"]]:
             entry["secid"] = entry.pop("notation")  # the wire writes East Money secids
     if truth["wire"] == "ths":

@@ -141,10 +141,11 @@ class Extracted:
     stocks: list[Any] | None = None
     boards: list[Any] | None = None
     importance: int | None = None  # 0 ordinary, 1 important, 2 top, when the source says
-    # Wires: the title was made from the text (the source gave none); the source's own time of
-    # its last edit; how the source wrote each listed security/board/futures (secid ->
-    # notation, e.g. "sh601633", "17:601669"); futures contracts, apart from boards (Boards).
-    title_derived: bool = False
+    # Wires: whether the title was made from the text (None: not a question for this source);
+    # the source's own time of its last edit; how the source wrote each listed security,
+    # board or futures contract (secid -> notation: "sh601633", "17:601669"); futures
+    # contracts (Boards), kept apart from boards.
+    title_derived: bool | None = None
     modified: str | datetime | int | None = None
     notations: dict[str, str] = field(default_factory=dict)
     futures: list[Any] | None = None
