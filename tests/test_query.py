@@ -142,12 +142,16 @@ def test_media_text_since_until_and_source_filters(world: World) -> None:
         day_ago = world.start - timedelta(days=1)
         assert found(store, since="1d") == world.ids(lambda t: t["published"] >= day_ago)
         until = published(world.start, 40).astimezone(SOURCE_TZ).strftime("%Y-%m-%dT%H:%M")
-        assert found(store, until=until) == world.ids(lambda t: t["published"] < published(world.start, 40))
+        assert found(store, until=until) == world.ids(
+            lambda t: t["published"] < published(world.start, 40)
+        )
         assert found(store, source="eastmoney") == world.ids(lambda t: True)
         assert found(store, source="generic") == []
         stock = world.common_stocks(1)[0]
         assert found(store, stock=f"{stock['code']}.{stock['market']}", since="1d") == world.ids(
-            lambda t: t["published"] >= day_ago and stock["code"] in {s["code"] for s in t["stocks"]}
+            lambda t: (
+                t["published"] >= day_ago and stock["code"] in {s["code"] for s in t["stocks"]}
+            )
         )
 
 
@@ -331,8 +335,9 @@ def test_done_when_cli_and_api_return_the_same_articles(world: World, api: Api) 
         from_cli = [json.loads(line) for line in cli.stdout.splitlines()]
         from_api = api.json("/articles", stock=notation, since="1d", limit=1000)["articles"]
         expected = world.ids(
-            lambda t, s=stock: t["published"] >= day_ago
-            and s["code"] in {x["code"] for x in t["stocks"]}
+            lambda t, s=stock: (
+                t["published"] >= day_ago and s["code"] in {x["code"] for x in t["stocks"]}
+            )
         )
         assert expected
         assert [a["_id"] for a in from_cli] == [a["_id"] for a in from_api] == expected
