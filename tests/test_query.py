@@ -422,3 +422,18 @@ def test_serve_without_a_reachable_store_is_one_line_and_exit_2() -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_store_file_from_before_the_stock_index_is_indexed_when_opened(tmp_path: Path) -> None:
+    """SQLite keeps stock codes in `article_stocks`; a file written without it (an older
+    version) gets it filled from the stored documents when opened."""
+    import sqlite3
+
+    world = World(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    with sqlite3.connect(tmp_path / "old.sqlite3") as db:
+        db.execute("DROP TABLE article_stocks")
+    stock = world.common_stocks(1)[0]
+    with open_store(world.uri) as store:
+        assert found(store, stock=stock["code"]) == world.ids(
+            lambda t: stock["code"] in {s["code"] for s in t["stocks"]}
+        )

@@ -91,10 +91,8 @@ def decode_cursor(token: str) -> Cursor:
 
 # ---- SQLite ----------------------------------------------------------------------------------
 
-_STOCK_SQL = (
-    "EXISTS (SELECT 1 FROM json_each(articles.doc, '$.stocks')"
-    " WHERE json_extract(value, '$.code') IN ({marks}))"
-)
+# article_stocks: (code, article_id), kept by the SQLite store beside each written article
+_STOCK_SQL = "_id IN (SELECT article_id FROM article_stocks WHERE code IN ({marks}))"
 
 
 def _contains_sql(expression: str) -> str:

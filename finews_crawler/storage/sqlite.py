@@ -60,6 +60,13 @@ CREATE INDEX IF NOT EXISTS articles_media ON articles(media);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
 CREATE INDEX IF NOT EXISTS articles_newest ON articles(published_at DESC, _id DESC);
 CREATE INDEX IF NOT EXISTS articles_source_newest ON articles(source, published_at DESC);
+-- the query layer's stock filter (storage/query.py): which article mentions which code
+CREATE TABLE IF NOT EXISTS article_stocks (
+    code TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (code, article_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS article_stocks_article ON article_stocks(article_id);
 CREATE TABLE IF NOT EXISTS articles_history (
     article_id TEXT NOT NULL,
     revision INTEGER NOT NULL,
@@ -145,7 +152,10 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
+                indexed = self._has_table("article_stocks")
                 self._db.executescript(SCHEMA)
+                if not indexed:
+                    self._index_all_stocks()
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 return
             except sqlite3.OperationalError as exc:
@@ -228,7 +238,40 @@ class SQLiteStore(Store):
                     for doc in changed.values()
                 ],
             )
+            self._index_stocks(changed.values())
         return outcomes
+
+    def _index_stocks(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Keep `article_stocks` equal to the stored documents' `stocks[].code`."""
+        docs = list(docs)
+        for chunk in chunks([doc["_id"] for doc in docs]):
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(f"DELETE FROM article_stocks WHERE article_id IN ({marks})", chunk)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO article_stocks(code, article_id) VALUES (?, ?)",
+            [
+                (stock["code"], doc["_id"])
+                for doc in docs
+                for stock in doc.get("stocks") or ()
+                if isinstance(stock, Mapping) and stock.get("code")
+            ],
+        )
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _index_all_stocks(self) -> None:
+        """A file written before `article_stocks` existed: fill it from the documents."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO article_stocks(code, article_id)"
+                " SELECT json_extract(s.value, '$.code'), articles._id"
+                " FROM articles, json_each(articles.doc, '$.stocks') AS s"
+                " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+            )
 
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
