@@ -437,3 +437,86 @@ def test_a_store_file_from_before_the_stock_index_is_indexed_when_opened(tmp_pat
         assert found(store, stock=stock["code"]) == world.ids(
             lambda t: stock["code"] in {s["code"] for s in t["stocks"]}
         )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mongodb"])
+def test_importance_is_a_minimum(backend: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """Articles whose source marks importance (the emfast wire: 0, 1, 2) or does not (None)."""
+    uri = (
+        f"sqlite:///{tmp_path / 'importance.sqlite3'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("mongo_store_uri")
+    )
+    corpus = MockCorpus(SEED, 8)
+    marks = [None, 0, 1, 2, None, 2, 1, 0]
+    start = datetime.now(UTC)
+    articles = []
+    for i, mark in enumerate(marks):
+        truth = corpus.article(i).truth()
+        articles.append(
+            {
+                "_id": truth["id"],
+                "source": "eastmoney",
+                "title": truth["title"],
+                "published_at": published(start, i),
+                "body_text": truth["body_text"],
+                "stocks": truth["stocks"],
+                "importance": mark,
+            }
+        )
+    with open_store(uri) as store:
+        store.upsert_articles(articles)
+        for least in (0, 1, 2):
+            expected = [
+                a["_id"]
+                for a in articles
+                if a["importance"] is not None and a["importance"] >= least
+            ]
+            assert found(store, importance=least) == expected
+
+
+def test_a_security_master_in_the_store_resolves_names_first(tmp_path: Path) -> None:
+    """The seam for the stock tagger's security master: a store with `find_securities(name)`
+    resolves names through it (stand-in: a subclass with a fixed two-row master)."""
+    from finews_crawler.exporters.filters import names_of
+    from finews_crawler.storage.sqlite import SQLiteStore
+
+    class WithMaster(SQLiteStore):
+        def find_securities(self, name: str) -> list[dict[str, Any]]:
+            master = [{"code": "600519", "name": "贵州茅台"}, {"code": "00700", "name": "腾讯控股"}]
+            return [row for row in master if row["name"] == name]
+
+    with WithMaster(tmp_path / "master.sqlite3") as store:
+        lookup = names_of(store)
+        assert lookup("贵州茅台") == {"600519"}
+        assert lookup("腾讯控股") == {"00700"}
+        assert lookup("不存在") == set()
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("600519", "600519"),
+        ("600519.SH", "600519"),
+        ("600519.ss", "600519"),
+        ("SH600519", "600519"),
+        ("sz000001", "000001"),
+        ("1.600519", "600519"),
+        ("0.000001", "000001"),
+        ("00700.HK", "00700"),
+        ("0700.HK", "00700"),
+        ("HK00700", "00700"),
+        ("116.00700", "00700"),
+        ("AAPL.US", "AAPL"),
+        ("105.AAPL", "AAPL"),
+        ("aapl", "AAPL"),
+        ("贵州茅台", None),
+        ("", None),
+    ],
+)
+def test_stock_notations_resolve_to_the_stored_code(typed: str, code: str | None) -> None:
+    """The notations README "Querying the store" lists, each to the `stocks[].code` the
+    parsers store (parsing/stock_codes.py: 6 digits, HK 5 digits, US tickers upper case)."""
+    from finews_crawler.parsing.stock_query import stock_code
+
+    assert stock_code(typed) == code
