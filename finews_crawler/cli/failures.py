@@ -19,8 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spider", help="only records of this spider")
     parser.add_argument("--text", help="URL or reason contains this (case-insensitive)")
     kind = parser.add_mutually_exclusive_group()
-    kind.add_argument("--retriable", dest="retriable", action="store_true", default=None)
-    kind.add_argument("--permanent", dest="retriable", action="store_false")
+    kind.add_argument(
+        "--retriable", dest="retriable", action="store_true", default=None, help="only retriable"
+    )
+    kind.add_argument("--permanent", dest="retriable", action="store_false", help="only permanent")
     parser.add_argument("--limit", type=int, help="at most N records")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     actions = parser.add_subparsers(dest="action", metavar="dismiss")
