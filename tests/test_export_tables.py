@@ -19,7 +19,8 @@ import pytest
 
 from finews_crawler.items import ARTICLE_FIELDS
 from finews_crawler.storage import open_store
-from tests.test_export import CST, fill_store
+from pipelines.chain import ingest_pages
+from tests.test_export import CST, HOSTILE, fill_store, hostile_pages, mock_pages
 
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow missing: pip install -e '.[test]'")
 
@@ -134,3 +135,22 @@ def test_parquet_needs_an_output_file(stored, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=dict(os.environ),
     )  # fmt: skip
     assert result.returncode == 2 and "--out" in result.stderr
+
+
+def test_both_exports_from_mongodb(mongo_store_uri: str, tmp_path: Path) -> None:
+    """The same columns and values from the MongoDB store (its dates may come back naive)."""
+    with open_store(mongo_store_uri) as store:
+        ingest_pages(mock_pages(30) + hostile_pages(), store)
+        articles = list(store.iter_articles())
+    assert len(articles) == 30 + len(HOSTILE)
+    assert export(mongo_store_uri, "csv", tmp_path / "m.csv").returncode == 0
+    assert export(mongo_store_uri, "parquet", tmp_path / "m.parquet").returncode == 0
+    rows, records = read_csv(tmp_path / "m.csv"), pq.read_table(tmp_path / "m.parquet").to_pylist()
+    assert [r["_id"] for r in rows] == [r["_id"] for r in records] == [a["_id"] for a in articles]
+    for cells, record, article in zip(rows, records, articles, strict=True):
+        for name in DATE_FIELDS:
+            stored_at = article[name] if article[name].tzinfo else article[name].replace(tzinfo=UTC)
+            assert datetime.fromisoformat(cells[name]) == record[name] == stored_at
+        for name in LIST_FIELDS:
+            assert json.loads(cells[name]) == record[name] == stored_value(article, name)
+        assert cells["body_html"] == record["body_html"] == article["body_html"]

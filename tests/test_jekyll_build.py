@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import http.server
 import math
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections import deque
@@ -299,3 +302,23 @@ def test_index_pages_follow_the_posts_and_old_themes_upgrade(tmp_path: Path) -> 
         third = export_jekyll(store, site, since_last=True, per_page=50)
     assert third.pages == 1
     assert not list((site / "page").glob("*.html"))
+
+
+def test_cli_paginates_as_asked(tmp_path: Path) -> None:
+    uri = fill_store(tmp_path / "cli.sqlite3", 10)
+
+    def run(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "finews_crawler.cli", "export", "jekyll", "--store", uri,
+             "--out", str(tmp_path / "site"), *options],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ),
+        )  # fmt: skip
+
+    done = run("--per-page", "4")
+    assert done.returncode == 0, done.stderr
+    posts = len(list((tmp_path / "site" / "_posts").iterdir()))
+    pages = math.ceil(posts / 4)
+    assert f"{pages} index page(s)" in done.stdout
+    assert len(list((tmp_path / "site" / "page").glob("*.html"))) == pages - 1
+    refused = run("--per-page", "0")
+    assert refused.returncode == 2 and "at least 1" in refused.stderr
