@@ -32,12 +32,23 @@ from finews_crawler.parsing.html_text import text_lines
 from finews_crawler.storage import open_store
 from pipelines.chain import ingest_pages
 from tests.site_check import jekyll_build
-from tests.test_export import CST, HOSTILE_IDS, fill_store, mock_pages
+from tests.test_export import CST, HOSTILE_IDS, fill_store, mock_pages, text_api_page
 
 PER_PAGE = 10
 ARTICLES = 40
 SCHEMES = ("http:", "https:", "mailto:", "data:")
 MAX_FETCHES = 3000  # the sub-path crawl is bounded
+# A body linking the way its source page did: relative to that page.
+RELATIVE_ID = "NW209901020000000001"
+RELATIVE_HREFS = ("/a/202201010000000001.html", "img/chart.png", "../list.html?p=1&q=2")
+RELATIVE_LINKS = {
+    "title": "相对链接的正文",
+    "showTime": "2022-06-02 10:00:00",
+    "mediaName": "链接测试",
+    "content": f'<p><a href="{RELATIVE_HREFS[0]}">站内文章</a></p>'
+    f'<p><img src="{RELATIVE_HREFS[1]}"></p>'
+    f'<p><a href="{RELATIVE_HREFS[2].replace("&", "&amp;")}">列表</a></p>',
+}
 
 
 @dataclass
@@ -55,6 +66,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     uri = fill_store(tmp / "articles.sqlite3", ARTICLES)
     site = tmp / "site"
     with open_store(uri) as store:
+        relative = text_api_page(RELATIVE_ID, RELATIVE_LINKS)
+        assert [r.status for r in ingest_pages([relative], store)] == ["new"]
         result = export_jekyll(store, site, per_page=PER_PAGE)
         articles = list(store.iter_articles())
     assert result.written == len(articles) and not result.failed
@@ -137,6 +150,16 @@ def test_hostile_values_show_literally(built: Built) -> None:
     assert "---" in text_lines(dashes) and not dashes.xpath("//div[@class='article-body']//hr")
     script = load(post_file(built, by_id[HOSTILE_IDS[3][2:]]))
     assert not script.xpath("//script") and not script.xpath("//main//i")
+
+
+def test_relative_body_links_point_to_the_source(built: Built) -> None:
+    """Resolved against the article's URL, as the source page's browser would."""
+    (article,) = [a for a in built.articles if a["_id"] == RELATIVE_ID[2:]]
+    assert all(href.replace("&", "&amp;") in article["body_html"] for href in RELATIVE_HREFS)
+    page = load(post_file(built, article))
+    (body,) = page.xpath("//div[@class='article-body']")
+    shown = [str(v) for v in body.xpath(".//a/@href | .//img/@src")]
+    assert shown == [urljoin(article["url"], href) for href in RELATIVE_HREFS]
 
 
 # ---- the index -----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ Safety, by construction rather than by hope:
 - front matter is written by PyYAML (title always double-quoted; any value with a line break
   or control character double-quoted with escapes), so quotes, colons, newlines and `---`
   in a title or media name stay inside one YAML scalar;
+- relative links in the body are resolved against the article's URL (links.py), so they
+  do not point into this site;
 - Markdown cannot reinterpret the body: it sits in one `<div markdown="0">` block;
 - Liquid cannot run: the body is sanitised HTML in which `{` and `}` are written as the
   character references `&#123;` / `&#125;` (the browser shows the same text; Liquid sees no
@@ -56,6 +58,7 @@ from typing import Any
 import yaml
 
 from finews_crawler.exporters import jekyll_pages, jekyll_theme
+from finews_crawler.exporters.links import absolute_links
 from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.parsing.slugs import media_slug
@@ -201,7 +204,9 @@ def render_post(article: Mapping[str, Any], options: SiteOptions) -> str:
         values["stock_pages"] = [stock["page"] for stock in stocks]
     if link:
         values["source_link"] = link
-    body = liquid_proof(sanitize_html(str(article.get("body_html") or "")).strip())
+    body = sanitize_html(str(article.get("body_html") or "")).strip()
+    base = str(article.get("url") or article.get("source_url") or "")
+    body = liquid_proof(absolute_links(body, base))
     parts = [BODY_OPEN + body + BODY_CLOSE]
     if link:
         parts.append(f"<{link}>")
