@@ -34,8 +34,18 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-extensions",
+    "--dns-prefetch-disable",
+    # Pages are opened from disk; their images and links point at the sources' hosts. No name
+    # is resolved and every request goes to a closed loopback port, so nothing is fetched.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
 ]
 NOISE = ("warn", "error", "deprecat", "liquid")
+# Chromium probes the network by itself (a socket connected to a public resolver to learn
+# whether IPv6 is routable), whatever the flags; so it runs in a network namespace of its
+# own, where no interface exists to send anything through.
+OFFLINE_PREFIXES = (["unshare", "--net"], ["unshare", "--user", "--map-root-user", "--net"])
 
 
 class SiteCheckError(RuntimeError):
@@ -96,13 +106,28 @@ def jekyll_build(site: Path, jekyll: str = "jekyll") -> str:
     return output
 
 
+def offline_prefix() -> list[str] | None:
+    """`unshare` arguments that run a command without network, None when none work here."""
+    if not shutil.which("unshare"):
+        return None
+    for prefix in OFFLINE_PREFIXES:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return prefix
+    return None
+
+
 def screenshot(chromium: str, page: Path, out: Path, window: tuple[int, int] = WINDOW) -> Path:
-    """Render a built page from disk (file://) in headless Chromium into a PNG."""
+    """Render a built page from disk (file://) in headless Chromium, offline, into a PNG."""
+    offline = offline_prefix()
+    if offline is None:
+        raise SiteCheckError("cannot run Chromium without network: `unshare --net` fails here")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="finews-chromium-") as profile:
         run = subprocess.run(
             [
+                *offline,
                 chromium,
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={profile}",

@@ -8,14 +8,17 @@ and `chromium` (`make system-deps`); without them the test skips with that reaso
 from __future__ import annotations
 
 import shutil
+import socket
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from tests.site_check import WINDOW, build_sample, post_with_stocks, screenshot
+from tests.site_check import WINDOW, build_sample, offline_prefix, post_with_stocks, screenshot
 
 HEADER_RGB = (0x12, 0x35, 0x5B)  # `.site-header` background in the theme's stylesheet
 
@@ -50,6 +53,8 @@ def test_index_and_post_render_styled_from_disk(tmp_path: Path) -> None:
     missing = [name for name in ("jekyll", "chromium") if not shutil.which(name)]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (run `make system-deps` as root)")
+    if offline_prefix() is None:
+        pytest.skip("Chromium runs only without network, and `unshare --net` fails here")
     chromium = str(shutil.which("chromium"))
     uri, built = build_sample(tmp_path, articles=30)
     post = post_with_stocks(built, uri)
@@ -60,3 +65,21 @@ def test_index_and_post_render_styled_from_disk(tmp_path: Path) -> None:
         width, height, top_row = png_first_row(shot)
         assert (width, height) == WINDOW
         assert top_row[width // 2] == HEADER_RGB, f"{page.name}: stylesheet not applied"
+
+
+def test_chromium_runs_without_network() -> None:
+    """What Chromium runs inside cannot reach even this machine's loopback listener."""
+    prefix = offline_prefix()
+    if prefix is None:
+        pytest.skip("`unshare --net` fails here (Chromium tests skip too)")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        probe = (
+            "import socket, sys\n"
+            f"try: socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
+            "except OSError as exc: sys.exit(f'unreachable: {exc}')\n"
+        )
+        reached = subprocess.run(
+            [*prefix, sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+        )
+    assert reached.returncode == 1 and "unreachable" in reached.stderr, reached.stderr
