@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, help_text in (
         ("jsonl", "JSON Lines"),
         *TABLES.items(),
-        ("jekyll", "Jekyll _posts + categories"),
+        ("jekyll", "Jekyll site: posts, paginated index, media and stock pages"),
     ):
         sub = formats.add_parser(name, help=help_text, parents=[global_options()])
         sub.add_argument("--since", help="published at or after (ISO; no offset = +08:00)")
