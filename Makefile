@@ -13,8 +13,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # command:Debian package the suite needs; tests skip (naming `make system-deps`) without them.
 SYSTEM_DEPS ?= redis-server:redis-server jekyll:jekyll chromium:chromium
-# language:Debian font package (checked with `fc-list :lang=LANGUAGE`): the screenshots of the
-# site show Chinese text.
+# language:Debian font package (present when `fc-list :lang=LANGUAGE` finds a font or dpkg
+# knows the package): the screenshots of the site show Chinese text.
 SYSTEM_FONTS ?= zh:fonts-wqy-zenhei
 
 .PHONY: venv system-deps demo test bench lint clean
@@ -37,7 +37,8 @@ system-deps:
 		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
 	done; \
 	for pair in $(SYSTEM_FONTS); do \
-		[ -n "$$(fc-list ":lang=$${pair%%:*}" 2>/dev/null)" ] || missing="$$missing $${pair#*:}"; \
+		[ -n "$$(fc-list ":lang=$${pair%%:*}" 2>/dev/null)" ] || dpkg -s "$${pair#*:}" >/dev/null 2>&1 \
+			|| missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ -n "$$FINEWS_NO_APT" ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
