@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"exported {written} article(s) to {args.out or 'stdout'}", file=sys.stderr)
         return 0
     if args.format in TABLES:
-        return export_table(args, query)
+        return export_table(args)
     from finews_crawler.exporters.jekyll import SiteOptions, export_jekyll
 
     share_base = args.share_base or args.config.share_base or default_share_base()
@@ -85,11 +85,12 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def export_table(args: argparse.Namespace, query: Any) -> int:
+def export_table(args: argparse.Namespace) -> int:
     from finews_crawler.exporters import tables
 
     try:
         with open_store(args) as store:
+            query = article_query(store, args)
             if args.format == "csv":
                 written = tables.export_csv_to(store, query, args.out)
             else:
