@@ -15,7 +15,7 @@ Each article becomes `_posts/YYYY-MM-DD-<id>.md` in the archive's format:
       page: 600570-sh
     stock_pages:
     - 600570-sh
-    source_link: http://…/NewsShare.html?infoCode=NW202204132342073945
+    source_link: <the link its source adapter gives readers>
     ---
     <div class="article-body" markdown="0">
     <p>…sanitised body HTML…</p>
