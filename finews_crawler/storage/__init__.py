@@ -12,6 +12,7 @@ from finews_crawler.storage.base import (
     StoreError,
     UpsertOutcome,
 )
+from finews_crawler.storage.query import FailureQuery, RunQuery
 
 DEFAULT_STORE_URI = "sqlite:///data/finews.sqlite3"
 
@@ -21,6 +22,8 @@ __all__ = [
     "UNCHANGED",
     "UPDATED",
     "ArticleQuery",
+    "FailureQuery",
+    "RunQuery",
     "Store",
     "StoreError",
     "UpsertOutcome",
