@@ -8,6 +8,7 @@ finews schedule --every 5m | --cron "*/5 * * * *" | --once -- SPIDER [crawl opti
 finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
 finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
 finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
+finews push --redis URL [--stream NAME] | --webhook URL --secret S [--follow]
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
 finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews bench [--quick]
 Global options (--store URI) go before or after the command.
@@ -30,6 +31,7 @@ from finews_crawler.cli import (
     fetch,
     import_posts,
     mock_site,
+    push,
     replay,
     retry_failures,
     schedule,
@@ -48,6 +50,7 @@ COMMANDS: dict[str, ModuleType] = {
     "failures": failures,
     "retry-failures": retry_failures,
     "replay": replay,
+    "push": push,
     "mock-site": mock_site,
     "demo": demo,
     "bench": bench,

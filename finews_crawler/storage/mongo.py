@@ -70,6 +70,7 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import legacy_identity
+from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
 from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode
 
@@ -255,6 +256,7 @@ class MongoStore(Store):
         self._checkpoints = db["checkpoints"]
         self._coverage = db["feed_coverage"]
         self._floors = db["feed_floors"]
+        self._outbox = MongoOutbox(db)
         self._ready = False
         try:
             self._ensure_ready()
@@ -388,6 +390,10 @@ class MongoStore(Store):
                 current[incoming["_id"]] = outcome.article
                 changed[incoming["_id"]] = outcome.article
             outcomes.append(outcome)
+        # Entries before the articles: every stored revision has its entry (storage/outbox.py).
+        self._outbox.append(
+            entries_for([d for i, d in changed.items() if i not in failed], stored_before), now
+        )
         failed.update(self._write_history(history))
         failed.update(
             self._write_articles(
@@ -630,6 +636,10 @@ class MongoStore(Store):
             for doc in self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1})
         ]
         return (int(floor["floor"]) if floor else None), intervals
+
+    def outbox(self) -> Outbox:
+        self._ensure_ready()
+        return self._outbox
 
     def close(self) -> None:
         from finews_crawler.storage.offthread import close_off_reactor

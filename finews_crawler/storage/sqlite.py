@@ -29,6 +29,8 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
+from finews_crawler.storage.outbox import SQLITE_SCHEMA as OUTBOX_SCHEMA
+from finews_crawler.storage.outbox import Outbox, SQLiteOutbox, entries_for
 
 ARTICLES_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -83,6 +85,7 @@ CREATE TABLE IF NOT EXISTS feed_floors (
     floor INTEGER NOT NULL
 );
 """
+    + OUTBOX_SCHEMA
 )
 # Rows per feed beyond which an add also merges the feed's intervals (same transaction).
 COMPACT_ABOVE = 64
@@ -177,6 +180,7 @@ class SQLiteStore(Store):
         outcomes: list[UpsertOutcome] = []
         with self._transaction():
             current = self._load_many({article["_id"] for article in articles})
+            stored_before = set(current)
             changed: dict[str, dict[str, Any]] = {}
             history: list[tuple[str, int, str]] = []
             for incoming in articles:
@@ -217,7 +221,11 @@ class SQLiteStore(Store):
                     for doc in changed.values()
                 ],
             )
+            SQLiteOutbox.append(self._db, entries_for(changed.values(), stored_before), now)
         return outcomes
+
+    def outbox(self) -> Outbox:
+        return SQLiteOutbox(self._db)
 
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
