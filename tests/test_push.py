@@ -1,0 +1,186 @@
+"""Push (README "Push: Redis Streams and webhooks"): the outbox on both stores, the publisher
+into a real Redis Stream and a real loopback webhook, dead letters, and the MongoDB outbox's
+holes.
+
+The rule the outbox follows (storage/outbox.py): one entry per insert or new revision, none
+for an unchanged article; seqs increase.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finews_crawler.push.publisher import Publisher
+from finews_crawler.push.redis_stream import RedisStreamTarget
+from finews_crawler.push.webhook import WebhookTarget
+from finews_crawler.storage import Store, open_store
+from finews_crawler.storage.mongo import MongoStore
+from tests.crawl_helpers import finews_command
+from tests.push_receiver import webhook_receiver
+from tests.test_store_contract import article
+
+SECRET = "s3cret-for-tests"
+CLI_TIMEOUT = 120
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    monkeypatch.delenv("FINEWS_SPOOL", raising=False)
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    else:
+        uri = request.getfixturevalue("mongo_store_uri")
+    with open_store(uri) as opened:
+        yield opened
+
+
+def entries(store: Store) -> list[tuple[str, int, str]]:
+    return [(e.article_id, e.revision, e.status) for e in store.outbox().read_after(0)]
+
+
+def test_outbox_has_one_entry_per_insert_or_new_revision(store: Store) -> None:
+    a1, a2 = article(1), article(2)
+    store.upsert_articles([a1, a2])
+    assert entries(store) == [(a1["_id"], 1, "new"), (a2["_id"], 1, "new")]
+    store.upsert_articles([article(1), article(2)])  # unchanged: no entry
+    assert len(entries(store)) == 2
+    store.upsert_articles([article(2, title="标题 2 (更正)")])
+    assert entries(store)[2:] == [(a2["_id"], 2, "updated")]
+    seqs = [e.seq for e in store.outbox().read_after(0)]
+    assert seqs == sorted(set(seqs)) and store.outbox().last_seq() == seqs[-1]
+    assert store.outbox().read_after(seqs[-1]) == []
+
+
+def read_group(client: Any, stream: str, group: str) -> list[dict[str, str]]:
+    """A consumer-group consumer: read everything new, acknowledge it."""
+    got: list[dict[str, str]] = []
+    while True:
+        answer = client.xreadgroup(group, "consumer-1", {stream: ">"}, count=100, block=None)
+        if not answer or not answer[0][1]:
+            return got
+        for entry_id, fields in answer[0][1]:
+            got.append({k.decode(): v.decode() for k, v in fields.items()})
+            client.xack(stream, group, entry_id)
+
+
+def test_redis_stream_gets_each_revision_once_and_the_cursor_holds(store, redis_server) -> None:
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    stream = f"push-test-{type(store).__name__}"
+    client.delete(stream)
+    client.xgroup_create(stream, "downstream", id="0", mkstream=True)
+    docs = [article(i) for i in range(1, 6)]
+    store.upsert_articles(docs)
+    target = RedisStreamTarget(redis_server.url, stream)
+    assert Publisher(store, target).drain().delivered == 5
+    assert Publisher(store, target).drain().delivered == 0  # the cursor is in the store
+    store.upsert_articles([article(3, title="标题 3 (更正)")])
+    assert Publisher(store, target).drain().delivered == 1
+    got = read_group(client, stream, "downstream")
+    assert [(m["_id"], int(m["revision"])) for m in got] == [
+        *((doc["_id"], 1) for doc in docs),
+        (docs[2]["_id"], 2),
+    ]
+    for message in got:
+        body = json.loads(message["article"])
+        assert (body["_id"], body["revision"]) == (message["_id"], int(message["revision"]))
+    assert json.loads(got[-1]["article"])["title"] == "标题 3 (更正)"
+    target.close()
+
+
+def test_webhook_is_signed_and_a_refusing_one_ends_in_dead_letters(store) -> None:
+    docs = [article(i) for i in range(1, 4)]
+    store.upsert_articles(docs)
+    with webhook_receiver(SECRET) as receiver:
+        result = Publisher(store, WebhookTarget(receiver.url, SECRET)).drain()
+        got = receiver.snapshot()
+    assert result.delivered == 3 and result.dead_letters == 0
+    assert [d.article["_id"] for d in got] == [doc["_id"] for doc in docs]
+    assert all(d.signature_ok for d in got)
+    assert [d.headers["x-finews-revision"] for d in got] == ["1", "1", "1"]
+
+    with webhook_receiver(SECRET, status=500) as failing:
+        target = WebhookTarget(failing.url, SECRET)  # a new target: its own cursor
+        Publisher(store, target).start_at_end()
+        store.upsert_articles([article(9)])
+        result = Publisher(store, target, max_attempts=3, backoff=0.01).drain()
+        assert len(failing.snapshot()) == 3  # N tries, then the dead letter
+        assert result.delivered == 0 and result.dead_letters == 1
+        assert Publisher(store, target, max_attempts=3, backoff=0.01).drain().dead_letters == 0
+        assert len(failing.snapshot()) == 3  # the cursor moved past the dead letter
+    (dead,) = [f for f in store.iter_failures() if f.get("stage") == "push"]
+    assert dead["push_article_id"] == article(9)["_id"] and "HTTP 500" in dead["reason"]
+
+
+def test_a_forged_signature_does_not_verify() -> None:
+    from tests.push_receiver import signature_ok
+
+    assert not signature_ok(SECRET, b'{"_id":"1"}', "sha256=" + "0" * 64)
+    assert not signature_ok(SECRET, b'{"_id":"1"}', None)
+
+
+def test_finews_push_cli_exit_status_and_dead_letter(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    with open_store(uri) as opened:
+        opened.upsert_articles([article(1), article(2)])
+    with webhook_receiver(SECRET, status=503) as failing:
+        done = subprocess.run(
+            finews_command(uri, "push", "--webhook", failing.url, "--secret", SECRET)
+            + ["--max-attempts", "2", "--backoff", "0.01"],
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        assert len(failing.snapshot()) == 4
+    assert done.returncode == 1, done.stderr
+    assert "0 delivered, 2 dead letters" in done.stderr
+    with webhook_receiver(SECRET) as receiver:
+        done = subprocess.run(
+            finews_command(uri, "push", "--webhook", receiver.url),
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+    assert done.returncode == 2 and "secret" in done.stderr  # no secret: refused, one line
+
+
+def test_mongo_outbox_holes_are_waited_for_then_passed_over_and_rechecked(
+    mongo_store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that reserved seqs and has not written them yet (or died) leaves a hole."""
+    monkeypatch.delenv("FINEWS_SPOOL", raising=False)
+    with open_store(mongo_store_uri) as opened, webhook_receiver(SECRET) as receiver:
+        assert isinstance(opened, MongoStore)
+        store: MongoStore = opened
+        db = store._client[store.target.database]
+        store.upsert_articles([article(1)])
+        db["outbox_counters"].update_one({"_id": "outbox"}, {"$inc": {"seq": 2}})  # seqs 2, 3
+        store.upsert_articles([article(4)])  # seq 4
+        target = WebhookTarget(receiver.url, SECRET)
+        waiting = Publisher(store, target, grace=3600).drain()
+        assert (waiting.delivered, waiting.waiting) == (1, True)  # stops before the hole
+        passed = Publisher(store, target, grace=0).drain()
+        assert (passed.delivered, passed.passed_over) == (1, 2)
+        # The slow writer turns up: its entry (seq 2) and then its article.
+        late = article(2)
+        db["outbox"].insert_one(
+            {"_id": 2, "article_id": late["_id"], "revision": 1, "source": "", "status": "new",
+             "created_at": store.outbox().read_after(0)[0].created_at}
+        )  # fmt: skip
+        assert Publisher(store, target, grace=0).drain().delivered == 0  # article not stored
+        store._articles.insert_one({**late, "revision": 1})
+        assert Publisher(store, target, grace=0).drain().delivered == 1
+        ids = [d.article["_id"] for d in receiver.snapshot()]
+    assert ids == [article(1)["_id"], article(4)["_id"], late["_id"]]
