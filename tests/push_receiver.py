@@ -46,7 +46,7 @@ def webhook_receiver(secret: str, status: int = 200) -> Iterator[Receiver]:
     receiver = Receiver(secret=secret, status=status)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             delivery = Delivery(
                 headers={k.lower(): v for k, v in self.headers.items()},

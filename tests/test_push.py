@@ -166,7 +166,7 @@ def test_mongo_outbox_holes_are_waited_for_then_passed_over_and_rechecked(
         store: MongoStore = opened
         db = store._client[store.target.database]
         store.upsert_articles([article(1)])
-        db["outbox_counters"].update_one({"_id": "outbox"}, {"$inc": {"seq": 2}})  # seqs 2, 3
+        db["outbox_counters"].update_one({"_id": "articles"}, {"$inc": {"seq": 2}})  # seqs 2, 3
         store.upsert_articles([article(4)])  # seq 4
         target = WebhookTarget(receiver.url, SECRET)
         waiting = Publisher(store, target, grace=3600).drain()
@@ -175,7 +175,7 @@ def test_mongo_outbox_holes_are_waited_for_then_passed_over_and_rechecked(
         assert (passed.delivered, passed.passed_over) == (1, 2)
         # The slow writer turns up: its entry (seq 2) and then its article.
         late = article(2)
-        db["outbox"].insert_one(
+        db["articles_outbox"].insert_one(
             {"_id": 2, "article_id": late["_id"], "revision": 1, "source": "", "status": "new",
              "created_at": store.outbox().read_after(0)[0].created_at}
         )  # fmt: skip

@@ -77,7 +77,7 @@ class Publisher:
         self.backoff_max = backoff_max
         self.grace = grace
         self.sleep = sleep
-        self.key = f"push:{target.name}"
+        self.key = f"push:{target.name}" + (f"@{self.outbox.name}" if self.outbox.name else "")
 
     # ---- the cursor ----------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ Schema, for downstream readers (one database):
                         "<feed>:<lo>:<hi>", `feed`, `lo`, `hi` (microseconds since the epoch,
                         (lo, hi]); added only, merged by readers. Index: feed.
   feed_floors           `_id` = feed, `floor` (microseconds; lowered with `$min` only).
+  <collection>_outbox   one per new or changed article revision (`_id` = seq), for push;
+                        `outbox_counters` hands out the seqs (storage/outbox.py).
 
 Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
 counts), because a write retried across a reconnect or replayed from the spool may have been
@@ -256,7 +258,7 @@ class MongoStore(Store):
         self._checkpoints = db["checkpoints"]
         self._coverage = db["feed_coverage"]
         self._floors = db["feed_floors"]
-        self._outbox = MongoOutbox(db)
+        self._outbox = MongoOutbox(db, self.target.collection)
         self._ready = False
         try:
             self._ensure_ready()

@@ -11,10 +11,10 @@ is commit order: a reader never sees a hole that fills later, and an entry exist
 when its article revision does.
 
 MongoDB (no multi-document transaction on a standalone server): the writer first reserves
-a block of seqs (`outbox_counters`, one `$inc`), then inserts the entries (`outbox`,
-`_id` = seq), and only then writes the articles. So every stored revision has its entry
-written before it (nothing stored is ever missed). Two things a reader may meet, which the
-publisher handles (finews_crawler/push/publisher.py):
+a block of seqs (`outbox_counters`, one `$inc`), then inserts the entries
+(`<collection>_outbox`, `_id` = seq), and only then writes the articles. So every stored
+revision has its entry written before it (nothing stored is ever missed). Two things a
+reader may meet, which the publisher handles (finews_crawler/push/publisher.py):
 - a hole: seqs reserved by a writer that has not inserted them yet (or died after reserving);
 - an entry whose article is not (yet) at its revision: the article write is in flight, or
   failed (the spool or a later retry then writes it again, with an entry of its own).
@@ -80,6 +80,10 @@ def _aware(value: Any) -> datetime:
 class Outbox(ABC):
     """Reading the outbox back (the publisher's side)."""
 
+    # Tells apart outboxes sharing one place (MongoDB collections in one database); "" when
+    # the store has only one. Publishers put it in their cursor's name.
+    name: str = ""
+
     @abstractmethod
     def read_after(self, seq: int, limit: int = 500) -> list[OutboxEntry]:
         """Entries with a seq above `seq`, in seq order, at most `limit`."""
@@ -141,11 +145,14 @@ class SQLiteOutbox(Outbox):
 
 
 class MongoOutbox(Outbox):
-    """Collections `outbox` (`_id` = seq) and `outbox_counters` (`_id` "outbox", `seq`)."""
+    """Collections `<collection>_outbox` (`_id` = seq) and `outbox_counters` (`_id` =
+    the article collection's name, `seq`): one outbox per article collection."""
 
-    def __init__(self, db: Any) -> None:
-        self._entries = db["outbox"]
+    def __init__(self, db: Any, collection: str) -> None:
+        self._entries = db[f"{collection}_outbox"]
         self._counters = db["outbox_counters"]
+        self._key = collection
+        self.name = "" if collection == "articles" else collection
 
     def append(self, entries: list[tuple[str, int, str, str]], now: datetime) -> None:
         """Reserve seqs, then insert the entries: call before writing the articles."""
@@ -154,7 +161,7 @@ class MongoOutbox(Outbox):
         from pymongo import ReturnDocument
 
         counter = self._counters.find_one_and_update(
-            {"_id": "outbox"},
+            {"_id": self._key},
             {"$inc": {"seq": len(entries)}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
@@ -198,5 +205,5 @@ class MongoOutbox(Outbox):
         return [self._entry(doc) for doc in cursor]
 
     def last_seq(self) -> int:
-        counter = self._counters.find_one({"_id": "outbox"})
+        counter = self._counters.find_one({"_id": self._key})
         return int(counter["seq"]) if counter else 0
