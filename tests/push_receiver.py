@@ -42,7 +42,7 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 
 
 @contextmanager
-def webhook_receiver(secret: str, status: int = 200) -> Iterator[Receiver]:
+def webhook_receiver(secret: str, status: int = 200, port: int = 0) -> Iterator[Receiver]:
     receiver = Receiver(secret=secret, status=status)
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,7 +62,7 @@ def webhook_receiver(secret: str, status: int = 200) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             """Quiet."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -122,6 +122,22 @@ def test_webhook_is_signed_and_a_refusing_one_ends_in_dead_letters(store) -> Non
     assert dead["push_article_id"] == article(9)["_id"] and "HTTP 500" in dead["reason"]
 
 
+def test_a_receiver_that_is_away_stops_the_drain_without_dead_letters(store) -> None:
+    from mocksite.process import free_port
+
+    store.upsert_articles([article(1), article(2)])
+    port = free_port()
+    target = WebhookTarget(f"http://127.0.0.1:{port}/hook", SECRET)
+    away = Publisher(store, target, max_attempts=2, backoff=0.01).drain()
+    assert away.unavailable and (away.delivered, away.dead_letters) == (0, 0)
+    assert not [f for f in store.iter_failures() if f.get("stage") == "push"]
+    with webhook_receiver(SECRET, port=port) as receiver:  # back: the next drain sends all
+        back = Publisher(store, target, max_attempts=2, backoff=0.01).drain()
+        ids = [d.article["_id"] for d in receiver.snapshot()]
+    assert (back.delivered, back.unavailable) == (2, "")
+    assert ids == [article(1)["_id"], article(2)["_id"]]
+
+
 def test_a_forged_signature_does_not_verify() -> None:
     from tests.push_receiver import signature_ok
 

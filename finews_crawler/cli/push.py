@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         f"finews push: {result.delivered} delivered, {result.dead_letters} dead letters"
         + (f", {result.passed_over} passed over" if result.passed_over else "")
         + (" (waiting for entries still being written)" if result.waiting else "")
+        + (f"; stopped: {result.unavailable}" if result.unavailable else "")
         + f" ({names})",
         file=sys.stderr,
     )
-    return 1 if result.dead_letters else 0
+    return 1 if result.dead_letters or result.unavailable else 0

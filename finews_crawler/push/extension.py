@@ -21,7 +21,7 @@ from twisted.internet import threads
 from finews_crawler.config import PushConfig
 from finews_crawler.crawl.store_component import STATS_PREFIX
 from finews_crawler.push.publisher import DrainResult
-from finews_crawler.push.runner import build_publishers, build_targets, drain_all, follow
+from finews_crawler.push.runner import build_publishers, build_targets, drain_all
 from finews_crawler.storage import open_store
 
 logger = logging.getLogger("finews.push")
@@ -57,24 +57,33 @@ class PushOnStore:
         self.thread.daemon = True
         self.thread.start()
 
-    def _run(self, following: bool) -> None:
-        """Own store connection and targets; errors are logged, the crawl goes on."""
+    def _run(self, following: bool) -> DrainResult:
+        """Own store connection and targets. While following, a failed drain is logged and
+        tried again; the final drain's failure counts as one of the crawl's failures."""
+        result = DrainResult()
         try:
             with open_store(self.store_uri) as store:
                 targets = build_targets(self.config)
                 try:
                     publishers = build_publishers(store, self.config, targets)
-                    if following:
-                        result = follow(publishers, self.stop, self.config.interval)
-                    else:
-                        result = drain_all(publishers)
-                    self.result.add(result)
+                    while True:
+                        try:
+                            result.add(drain_all(publishers, self.stop if following else None))
+                        except Exception:
+                            if not following:
+                                raise
+                            logger.exception("push: a drain failed; trying again")
+                        if not following or self.stop.wait(self.config.interval):
+                            break
                 finally:
                     for target in targets:
                         target.close()
         except Exception:
             logger.exception("push: publishing failed (the outbox keeps the articles)")
-            self.errors += 1
+            if not following:
+                self.errors += 1
+        self.result.add(result)
+        return result
 
     async def finish(self, reason: str) -> None:
         """Stop the following thread, then drain once more: everything stored is published."""
@@ -83,12 +92,14 @@ class PushOnStore:
         self.stop.set()
         if self.thread is not None:
             await maybe_deferred_to_future(threads.deferToThread(self.thread.join, JOIN_SECONDS))
-        await maybe_deferred_to_future(threads.deferToThread(self._run, False))
+        final = await maybe_deferred_to_future(threads.deferToThread(self._run, False))
         stats = self.crawler.stats
         stats.set_value("push/delivered", self.result.delivered)
         stats.set_value("push/dead_letters", self.result.dead_letters)
-        if self.result.dead_letters or self.errors:
-            stats.inc_value(STATS_PREFIX + "failures", self.result.dead_letters + self.errors)
+        # A target still away at the end: the articles wait in the outbox, the run says so.
+        errors = self.errors + (1 if final.unavailable else 0)
+        if self.result.dead_letters or errors:
+            stats.inc_value(STATS_PREFIX + "failures", self.result.dead_letters + errors)
         logger.info(
             "push: %d delivered, %d dead letters", self.result.delivered, self.result.dead_letters
         )

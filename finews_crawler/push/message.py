@@ -18,11 +18,19 @@ class Message:
     body: str
 
 
+class TargetUnavailable(Exception):
+    """The target cannot be reached at all (connection refused, name unknown, Redis down):
+    not this message's fault, so the drain stops and keeps it for the next drain instead of
+    dead-lettering everything while the target is away."""
+
+
 class Target(Protocol):
     """Where messages go. `send` returns once the target has acknowledged, else raises."""
 
     name: str  # identifies the target's cursor in the store (never a secret)
 
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Message) -> None:
+        """Raise TargetUnavailable when the target is away, anything else when it refused."""
+        ...
 
     def close(self) -> None: ...

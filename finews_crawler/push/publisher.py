@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from finews_crawler.exporters.jsonl import article_json
-from finews_crawler.push.message import Message, Target
+from finews_crawler.push.message import Message, Target, TargetUnavailable
 from finews_crawler.storage import Store
 from finews_crawler.storage.outbox import OutboxEntry
 
@@ -40,12 +40,14 @@ class DrainResult:
     dead_letters: int = 0
     passed_over: int = 0  # holes and unstored entries older than the grace period
     waiting: bool = False  # stopped before a hole or an unstored entry still in its grace
+    unavailable: str = ""  # why the drain stopped: the target is away (nothing dead-lettered)
 
     def add(self, other: DrainResult) -> None:
         self.delivered += other.delivered
         self.dead_letters += other.dead_letters
         self.passed_over += other.passed_over
         self.waiting = self.waiting or other.waiting
+        self.unavailable = self.unavailable or other.unavailable
 
 
 def dead_letter_url(target: str, entry: OutboxEntry) -> str:
@@ -98,7 +100,16 @@ class Publisher:
     def drain(self, stop: threading.Event | None = None) -> DrainResult:
         """Publish everything after the cursor; return early when `stop` is set."""
         result = DrainResult()
-        state = self.cursor()
+        try:
+            self._drain(state=self.cursor(), result=result, stop=stop)
+        except TargetUnavailable as exc:
+            result.unavailable = str(exc)
+            logger.error("push to %s stopped: %s (retried next drain)", self.target.name, exc)
+        return result
+
+    def _drain(
+        self, state: dict[str, Any], result: DrainResult, stop: threading.Event | None
+    ) -> DrainResult:
         self._recheck(state, result)
         while not (stop is not None and stop.is_set()):
             entries = self.outbox.read_after(state["seq"], BATCH)
@@ -159,7 +170,8 @@ class Publisher:
         self._save(state)
 
     def _deliver(self, entry: OutboxEntry, article: Mapping[str, Any], result: DrainResult) -> None:
-        """Send with retries and backoff; after the last try, a dead-letter record."""
+        """Send with retries and backoff; after the last try, a dead-letter record, unless the
+        target is away (TargetUnavailable propagates: the cursor stays before this entry)."""
         message = Message(
             seq=entry.seq,
             article_id=entry.article_id,
@@ -176,6 +188,8 @@ class Publisher:
                 return
             except Exception as exc:  # any refusal is one failed attempt
                 error = exc
+                if isinstance(exc, TargetUnavailable) and attempt == self.max_attempts:
+                    raise
                 logger.info("push to %s: attempt %d failed: %s", self.target.name, attempt, exc)
                 if attempt < self.max_attempts:
                     self.sleep(min(self.backoff * 2 ** (attempt - 1), self.backoff_max))

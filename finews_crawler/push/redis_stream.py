@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from finews_crawler.push.message import Message
+from finews_crawler.push.message import Message, TargetUnavailable
 
 DEFAULT_STREAM = "finews:articles"
 
@@ -29,6 +29,7 @@ class RedisStreamTarget:
             raise SystemExit(
                 "finews push: --redis needs the redis package: pip install 'finews-crawler[push]'"
             ) from None
+        self._away = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._client: Any = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         self.stream = stream
         self.maxlen = maxlen
@@ -43,7 +44,10 @@ class RedisStreamTarget:
             "seq": message.seq,
             "article": message.body,
         }
-        self._client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+        try:
+            self._client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+        except self._away as exc:
+            raise TargetUnavailable(f"Redis at {self.name}: {exc}") from None
 
     def close(self) -> None:
         self._client.close()

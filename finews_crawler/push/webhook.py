@@ -2,18 +2,20 @@
 
 Headers: `X-Finews-Signature: sha256=<hex HMAC-SHA256(secret, body)>`, `X-Finews-Id`,
 `X-Finews-Revision`, `X-Finews-Seq`, `X-Finews-Source`, `X-Finews-Status`. A 2xx answer is
-the acknowledgement; anything else (or no answer within the timeout) is a failed attempt.
+the acknowledgement; anything else (or no answer within the timeout) is a failed attempt. A
+refused connection or an unknown host means the receiver is away (TargetUnavailable).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
-from finews_crawler.push.message import Message
+from finews_crawler.push.message import Message, TargetUnavailable
 
 SIGNATURE_HEADER = "X-Finews-Signature"
 
@@ -61,6 +63,10 @@ class WebhookTarget:
                 response.read()
         except urllib.error.HTTPError as exc:
             raise WebhookError(f"HTTP {exc.code} from {self.name}") from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ConnectionRefusedError | socket.gaierror):
+                raise TargetUnavailable(f"{exc.reason} ({self.name})") from None
+            raise WebhookError(f"{exc.reason} ({self.name})") from None
         except (OSError, ValueError) as exc:
             raise WebhookError(f"{type(exc).__name__}: {exc} ({self.name})") from None
 
