@@ -107,3 +107,58 @@ def test_a_crawl_whose_webhook_refuses_ends_with_dead_letters_and_exit_1(mock_si
     assert sorted(f["push_article_id"] for f in dead) == sorted(
         mock_site.corpus.article_id(i) for i in range(3)
     )
+
+
+def test_a_receiver_away_during_the_crawl_gets_everything_from_finews_push(mock_site, tmp_path):
+    from mocksite.process import free_port
+    from tests.crawl_helpers import finews_command
+
+    store_uri = f"sqlite:///{tmp_path / 'away.sqlite3'}"
+    truth = {mock_site.corpus.article_id(i) for i in range(4)}
+    hook = f"http://127.0.0.1:{free_port()}/hook"
+    done = crawl(
+        store_uri,
+        "newsshare",
+        *("-s", f"FINEWS_SHARE_BASE={mock_site.base_url}"),
+        *("-s", f"FINEWS_PUSH_WEBHOOK={hook}", "-s", f"FINEWS_PUSH_SECRET={SECRET}"),
+        *("-s", "FINEWS_PUSH_MAX_ATTEMPTS=2", "-s", "FINEWS_PUSH_BACKOFF=0.01"),
+        *("-a", "info_codes=" + ",".join(f"NW{i}" for i in sorted(truth))),
+        timeout=WAIT_SECONDS,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]  # the run says the push did not happen
+    with open_store(store_uri) as store:
+        assert store.count_articles() == len(truth)
+        assert not [f for f in store.iter_failures() if f.get("stage") == "push"]
+    port = int(hook.split(":")[2].split("/")[0])
+    with webhook_receiver(SECRET, port=port) as receiver:
+        pushed = subprocess.run(
+            finews_command(store_uri, "push", "--webhook", hook, "--secret", SECRET),
+            capture_output=True,
+            text=True,
+            timeout=WAIT_SECONDS,
+            check=False,
+        )
+        got = receiver.snapshot()
+    assert pushed.returncode == 0, pushed.stderr
+    assert sorted(d.article["_id"] for d in got) == sorted(truth)
+    assert all(d.signature_ok for d in got)
+
+
+def test_a_crawl_into_mongodb_pushes_every_article(mock_site, mongo_store_uri, redis_server):
+    truth = {mock_site.corpus.article_id(i) for i in range(20)}
+    stream = "push-crawl-mongo"
+    client = redis.Redis.from_url(redis_server.url)
+    client.delete(stream)
+    client.xgroup_create(stream, "downstream", id="0", mkstream=True)
+    done = crawl(
+        mongo_store_uri,
+        "newsshare",
+        *("-s", f"FINEWS_SHARE_BASE={mock_site.base_url}"),
+        *("-s", f"FINEWS_PUSH_REDIS={redis_server.url}", "-s", f"FINEWS_PUSH_STREAM={stream}"),
+        *("-a", "info_codes=" + ",".join(f"NW{i}" for i in sorted(truth))),
+        timeout=WAIT_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = read_group(client, stream, "downstream")
+    assert len(messages) >= len(truth)
+    assert {(m["_id"], int(m["revision"])) for m in messages} == {(i, 1) for i in truth}
