@@ -138,6 +138,21 @@ def test_a_receiver_that_is_away_stops_the_drain_without_dead_letters(store) -> 
     assert ids == [article(1)["_id"], article(2)["_id"]]
 
 
+def test_each_revision_is_sent_as_it_was_even_when_replaced_before_the_drain(store) -> None:
+    titles = ["初版", "第二版", "第三版"]
+    for title in titles:
+        store.upsert_articles([article(1, title=title)])
+    with webhook_receiver(SECRET) as receiver:
+        assert Publisher(store, WebhookTarget(receiver.url, SECRET)).drain().delivered == 3
+        got = receiver.snapshot()
+    assert [(d.article["revision"], d.article["title"]) for d in got] == [
+        (1, titles[0]),
+        (2, titles[1]),
+        (3, titles[2]),
+    ]
+    assert [d.headers["x-finews-revision"] for d in got] == ["1", "2", "3"]
+
+
 def test_a_forged_signature_does_not_verify() -> None:
     from tests.push_receiver import signature_ok
 

@@ -141,7 +141,7 @@ class Publisher:
                 return False
             self._pass_over(state, range(state["seq"] + 1, entry.seq), result)
             state["seq"] = entry.seq - 1
-        article = self.store.get_article(entry.article_id)
+        article = self._article(entry)
         if not _stored_at(article, entry.revision):  # the article write is late or failed
             if self._young(entry):
                 self._save(state)
@@ -154,13 +154,25 @@ class Publisher:
         self._save(state)
         return True
 
+    def _article(self, entry: OutboxEntry) -> dict[str, Any] | None:
+        """The article at the entry's revision: the stored one, or from the history when a
+        newer revision has replaced it already (that one has an entry of its own)."""
+        article = self.store.get_article(entry.article_id)
+        if article is None or int(article.get("revision") or 0) <= entry.revision:
+            return article
+        history = getattr(self.store, "history", None)
+        for old in history(entry.article_id) if history is not None else ():
+            if int(old.get("revision") or 0) == entry.revision:
+                return dict(old)
+        return article
+
     def _recheck(self, state: dict[str, Any], result: DrainResult) -> None:
         """Publish passed-over seqs that have turned up since; forget those older than a day."""
         if not state["pending"]:
             return
         added = {int(seq): float(when) for seq, when in state["pending"]}
         for entry in self.outbox.read_seqs(added):
-            article = self.store.get_article(entry.article_id)
+            article = self._article(entry)
             if _stored_at(article, entry.revision):
                 assert article is not None
                 self._deliver(entry, article, result)
