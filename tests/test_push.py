@@ -215,3 +215,38 @@ def test_mongo_outbox_holes_are_waited_for_then_passed_over_and_rechecked(
         assert Publisher(store, target, grace=0).drain().delivered == 1
         ids = [d.article["_id"] for d in receiver.snapshot()]
     assert ids == [article(1)["_id"], article(4)["_id"], late["_id"]]
+
+
+def test_finews_push_follow_publishes_what_arrives_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    uri = f"sqlite:///{tmp_path / 'follow.sqlite3'}"
+    with open_store(uri) as opened:
+        opened.upsert_articles([article(1)])
+    with webhook_receiver(SECRET) as receiver:
+        command = finews_command(uri, "push", "--webhook", receiver.url, "--secret", SECRET)
+        follower = subprocess.Popen(
+            [*command, "--follow", "--interval", "0.2", "--from-now"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + CLI_TIMEOUT
+            with open_store(uri) as opened:
+                while opened.get_checkpoint(f"push:webhook:{receiver.url}") is None:
+                    assert time.monotonic() < deadline and follower.poll() is None
+                    time.sleep(0.1)
+                opened.upsert_articles([article(2), article(3)])
+            while len(receiver.snapshot()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            follower.send_signal(signal.SIGTERM)
+            _, err = follower.communicate(timeout=CLI_TIMEOUT)
+        finally:
+            if follower.poll() is None:
+                follower.kill()
+        ids = [d.article["_id"] for d in receiver.snapshot()]
+    assert ids == [article(2)["_id"], article(3)["_id"]]  # --from-now: not article 1
+    assert follower.returncode == 0, err
+    assert "2 delivered" in err
