@@ -78,10 +78,12 @@ class PushOnStore:
                 finally:
                     for target in targets:
                         target.close()
+        except ValueError as exc:  # a bad target (no secret, not a URL): one line
+            logger.error("push: %s (the outbox keeps the articles)", exc)
+            self.errors += 0 if following else 1
         except Exception:
             logger.exception("push: publishing failed (the outbox keeps the articles)")
-            if not following:
-                self.errors += 1
+            self.errors += 0 if following else 1
         self.result.add(result)
         return result
 
