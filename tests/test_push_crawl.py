@@ -162,3 +162,26 @@ def test_a_crawl_into_mongodb_pushes_every_article(mock_site, mongo_store_uri, r
     messages = read_group(client, stream, "downstream")
     assert len(messages) >= len(truth)
     assert {(m["_id"], int(m["revision"])) for m in messages} == {(i, 1) for i in truth}
+
+
+def test_fetch_no_store_pushes_nothing_and_fetch_with_store_pushes(mock_site, tmp_path):
+    from tests.crawl_helpers import finews_command
+
+    store_uri = f"sqlite:///{tmp_path / 'fetch.sqlite3'}"
+    wanted = mock_site.share_url(0)
+    with webhook_receiver(SECRET) as receiver:
+        env = {**os.environ, "FINEWS_PUSH_WEBHOOK": receiver.url, "FINEWS_PUSH_SECRET": SECRET}
+        for extra in (["--no-store"], []):
+            done = subprocess.run(
+                finews_command(store_uri, "fetch", "--allow-private", *extra, wanted),
+                capture_output=True,
+                text=True,
+                timeout=WAIT_SECONDS,
+                check=False,
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            if extra:
+                assert receiver.snapshot() == []  # a throwaway store is not published
+        got = receiver.snapshot()
+    assert [d.article["_id"] for d in got] == [mock_site.corpus.article_id(0)]

@@ -41,7 +41,7 @@ class PushOnStore:
     @classmethod
     def from_crawler(cls, crawler: Any) -> PushOnStore:
         config = PushConfig.resolve(settings=crawler.settings)
-        if not config.configured:
+        if not config.configured or not crawler.settings.getbool("FINEWS_PUSH_ENABLED", True):
             raise NotConfigured("no push target")
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
