@@ -250,3 +250,33 @@ def test_finews_push_follow_publishes_what_arrives_and_stops_on_sigterm(tmp_path
     assert ids == [article(2)["_id"], article(3)["_id"]]  # --from-now: not article 1
     assert follower.returncode == 0, err
     assert "2 delivered" in err
+
+
+def test_finews_push_prune_deletes_what_the_named_targets_acknowledged(
+    tmp_path: Path, redis_server
+) -> None:
+    import redis
+
+    uri = f"sqlite:///{tmp_path / 'prune.sqlite3'}"
+    with open_store(uri) as opened:
+        opened.upsert_articles([article(1), article(2)])
+    stream = "push-prune-test"
+    client = redis.Redis.from_url(redis_server.url)
+    client.delete(stream)
+    with webhook_receiver(SECRET) as receiver:
+        hook = finews_command(uri, "push", "--webhook", receiver.url, "--secret", SECRET)
+        first = subprocess.run([*hook, "--prune"], capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0, first.stderr
+        assert "2 delivered, 0 dead letters, 2 outbox entries pruned" in first.stderr
+        with open_store(uri) as opened:
+            assert opened.outbox().read_after(0) == []
+            opened.upsert_articles([article(3)])
+            assert [e.seq for e in opened.outbox().read_after(0)] == [3]  # never reused
+        both = [*hook, "--redis", redis_server.url, "--stream", stream, "--prune"]
+        second = subprocess.run(both, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 0, second.stderr
+        assert "1 outbox entries pruned" in second.stderr
+        hooked = [d.article["_id"] for d in receiver.snapshot()]
+    assert hooked == [article(1)["_id"], article(2)["_id"], article(3)["_id"]]
+    # A target added after a prune starts at what is left: article 3 only.
+    assert [f[b"_id"].decode() for _, f in client.xrange(stream)] == [article(3)["_id"]]

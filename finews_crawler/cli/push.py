@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-attempts", type=int, help="tries before a dead-letter record")
     parser.add_argument("--backoff", type=float, help="seconds before the 2nd try (doubling)")
     parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="after draining, delete outbox entries every named target has acknowledged"
+        " (name all your targets)",
+    )
+    parser.add_argument(
         "--from-now",
         action="store_true",
         help="a target without a cursor starts after the current outbox, not at its start",
@@ -69,12 +75,15 @@ def run(args: argparse.Namespace) -> int:
             result = drain_all(publishers)
         for target in targets:
             target.close()
+        upto = min(p.acknowledged() for p in publishers)
+        pruned = publishers[0].prune(upto) if args.prune else 0
     names = ", ".join(target.name for target in targets)
     print(
         f"finews push: {result.delivered} delivered, {result.dead_letters} dead letters"
         + (f", {result.passed_over} passed over" if result.passed_over else "")
         + (" (waiting for entries still being written)" if result.waiting else "")
         + (f"; stopped: {result.unavailable}" if result.unavailable else "")
+        + (f", {pruned} outbox entries pruned" if args.prune else "")
         + f" ({names})",
         file=sys.stderr,
     )

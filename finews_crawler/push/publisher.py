@@ -79,16 +79,34 @@ class Publisher:
         self.backoff_max = backoff_max
         self.grace = grace
         self.sleep = sleep
-        self.key = f"push:{target.name}" + (f"@{self.outbox.name}" if self.outbox.name else "")
+        where = f"@{self.outbox.name}" if self.outbox.name else ""
+        self.key = f"push:{target.name}{where}"
+        self.pruned_key = f"push-pruned{where}"
 
     # ---- the cursor ----------------------------------------------------------------------
 
     def cursor(self) -> dict[str, Any]:
+        """Where this target stands; never below what was pruned (those entries are gone)."""
         state = self.store.get_checkpoint(self.key) or {}
-        return {"seq": int(state.get("seq") or 0), "pending": list(state.get("pending") or [])}
+        pruned = int(self.store.get_checkpoint(self.pruned_key) or 0)
+        seq = max(int(state.get("seq") or 0), pruned)
+        return {"seq": seq, "pending": list(state.get("pending") or [])}
 
     def _save(self, state: dict[str, Any]) -> None:
         self.store.set_checkpoint(self.key, state)
+
+    def acknowledged(self) -> int:
+        """The highest seq below which this target needs no entry any more."""
+        state = self.cursor()
+        pending = [int(seq) for seq, _ in state["pending"]]
+        return min([state["seq"], *(seq - 1 for seq in pending)])
+
+    def prune(self, upto: int) -> int:
+        """Delete the outbox entries up to `upto` (all named targets acknowledged them)."""
+        pruned = int(self.store.get_checkpoint(self.pruned_key) or 0)
+        if upto > pruned:
+            self.store.set_checkpoint(self.pruned_key, upto)
+        return self.outbox.prune(upto)
 
     def start_at_end(self) -> None:
         """A new target starts after what is in the outbox now (not with its whole history)."""

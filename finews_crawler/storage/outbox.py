@@ -96,6 +96,11 @@ class Outbox(ABC):
     def last_seq(self) -> int:
         """The highest seq handed out so far (0: none)."""
 
+    @abstractmethod
+    def prune(self, upto: int) -> int:
+        """Delete the entries with seq <= upto (acknowledged by every target); how many.
+        Seqs are never reused afterwards (AUTOINCREMENT; the MongoDB counter only grows)."""
+
 
 class SQLiteOutbox(Outbox):
     """Written by SQLiteStore.upsert_articles inside its transaction (`append`)."""
@@ -142,6 +147,9 @@ class SQLiteOutbox(Outbox):
     def last_seq(self) -> int:
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
         return int(row[0]) if row else 0
+
+    def prune(self, upto: int) -> int:
+        return self._db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,)).rowcount
 
 
 class MongoOutbox(Outbox):
@@ -207,3 +215,6 @@ class MongoOutbox(Outbox):
     def last_seq(self) -> int:
         counter = self._counters.find_one({"_id": self._key})
         return int(counter["seq"]) if counter else 0
+
+    def prune(self, upto: int) -> int:
+        return int(self._entries.delete_many({"_id": {"$lte": upto}}).deleted_count)
