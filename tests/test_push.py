@@ -153,6 +153,27 @@ def test_each_revision_is_sent_as_it_was_even_when_replaced_before_the_drain(sto
     assert [d.headers["x-finews-revision"] for d in got] == ["1", "2", "3"]
 
 
+def test_a_refused_mongodb_write_leaves_a_void_entry_passed_over_at_once(
+    mongo_store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FINEWS_SPOOL", raising=False)
+    with open_store(mongo_store_uri) as opened, webhook_receiver(SECRET) as receiver:
+        assert isinstance(opened, MongoStore)
+        # A unique index of the test's own makes the server refuse one document.
+        opened._articles.create_index([("probe", 1)], unique=True, sparse=True)
+        opened.upsert_articles([article(1, probe="same")])
+        opened.upsert_articles([article(2, probe="same"), article(3)])  # 2 is refused
+        assert [(e.article_id, e.void) for e in opened.outbox().read_after(0)] == [
+            (article(1)["_id"], False),
+            (article(2)["_id"], True),
+            (article(3)["_id"], False),
+        ]
+        result = Publisher(opened, WebhookTarget(receiver.url, SECRET), grace=3600).drain()
+        ids = [d.article["_id"] for d in receiver.snapshot()]
+    assert (result.delivered, result.waiting, result.passed_over) == (2, False, 0)
+    assert ids == [article(1)["_id"], article(3)["_id"]]
+
+
 def test_a_forged_signature_does_not_verify() -> None:
     from tests.push_receiver import signature_ok
 

@@ -159,15 +159,15 @@ class Publisher:
                 return False
             self._pass_over(state, range(state["seq"] + 1, entry.seq), result)
             state["seq"] = entry.seq - 1
-        article = self._article(entry)
-        if not _stored_at(article, entry.revision):  # the article write is late or failed
-            if self._young(entry):
+        if not entry.void:  # void: the store refused that article write, nothing to publish
+            article = self._article(entry)
+            if article is not None and _stored_at(article, entry.revision):
+                self._deliver(entry, article, result)
+            elif self._young(entry):  # the article write is late or failed
                 self._save(state)
                 return False
-            self._pass_over(state, range(entry.seq, entry.seq + 1), result)
-        else:
-            assert article is not None
-            self._deliver(entry, article, result)
+            else:
+                self._pass_over(state, range(entry.seq, entry.seq + 1), result)
         state["seq"] = entry.seq
         self._save(state)
         return True

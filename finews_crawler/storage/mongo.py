@@ -393,15 +393,18 @@ class MongoStore(Store):
                 changed[incoming["_id"]] = outcome.article
             outcomes.append(outcome)
         # Entries before the articles: every stored revision has its entry (storage/outbox.py).
-        self._outbox.append(
+        seqs = self._outbox.append(
             entries_for([d for i, d in changed.items() if i not in failed], stored_before), now
         )
-        failed.update(self._write_history(history))
-        failed.update(
+        refused = self._write_history(history)
+        refused.update(
             self._write_articles(
-                {i: d for i, d in changed.items() if i not in failed}, stored_before
+                {i: d for i, d in changed.items() if i not in failed and i not in refused},
+                stored_before,
             )
         )
+        self._outbox.void([seqs[i] for i in refused if i in seqs])  # never stored: skip them
+        failed.update(refused)
         if failed:
             for index, outcome in enumerate(outcomes):
                 reason = failed.get(outcome.article.get("_id", ""))

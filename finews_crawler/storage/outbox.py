@@ -55,6 +55,7 @@ class OutboxEntry:
     source: str
     status: str
     created_at: datetime
+    void: bool = False  # the article write was refused: nothing to publish
 
 
 def entries_for(
@@ -162,10 +163,11 @@ class MongoOutbox(Outbox):
         self._key = collection
         self.name = "" if collection == "articles" else collection
 
-    def append(self, entries: list[tuple[str, int, str, str]], now: datetime) -> None:
-        """Reserve seqs, then insert the entries: call before writing the articles."""
+    def append(self, entries: list[tuple[str, int, str, str]], now: datetime) -> dict[str, int]:
+        """Reserve seqs, then insert the entries: call before writing the articles.
+        Returns each article id's seq."""
         if not entries:
-            return
+            return {}
         from pymongo import ReturnDocument
 
         counter = self._counters.find_one_and_update(
@@ -189,6 +191,13 @@ class MongoOutbox(Outbox):
             ],
             ordered=False,
         )
+        return {entry[0]: first + offset for offset, entry in enumerate(entries)}
+
+    def void(self, seqs: list[int]) -> None:
+        """Mark entries whose article the server refused: readers pass over them at once
+        (a crash before this only makes them wait for the grace period)."""
+        if seqs:
+            self._entries.update_many({"_id": {"$in": seqs}}, {"$set": {"void": True}})
 
     @staticmethod
     def _entry(doc: Mapping[str, Any]) -> OutboxEntry:
@@ -199,6 +208,7 @@ class MongoOutbox(Outbox):
             str(doc.get("source") or ""),
             str(doc["status"]),
             _aware(doc["created_at"]),
+            bool(doc.get("void")),
         )
 
     def read_after(self, seq: int, limit: int = 500) -> list[OutboxEntry]:
