@@ -190,6 +190,9 @@ class Publisher:
             return
         added = {int(seq): float(when) for seq, when in state["pending"]}
         for entry in self.outbox.read_seqs(added):
+            if entry.void:  # turned up as refused: nothing will ever be stored for it
+                del added[entry.seq]
+                continue
             article = self._article(entry)
             if _stored_at(article, entry.revision):
                 assert article is not None
