@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--webhook", help="webhook URL (default $FINEWS_PUSH_WEBHOOK)")
     parser.add_argument(
-        "--secret", help="HMAC-SHA256 key of the webhook (default $FINEWS_PUSH_SECRET)"
+        "--secret",
+        help="HMAC-SHA256 key of the webhook (default $FINEWS_PUSH_SECRET, better: ps shows"
+        " command lines)",
     )
     parser.add_argument("--follow", action="store_true", help="keep publishing until stopped")
     parser.add_argument("--interval", type=float, help="seconds between drains with --follow")
