@@ -96,3 +96,46 @@ class Config:
         if self.store_given:
             settings.set("FINEWS_STORE", self.store_uri, priority="cmdline")
         return settings
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    """Where `finews push` and a crawl's push hook publish (README "Push"): each value from
+    the first of the command line, Scrapy settings (`-s`), the environment, the default."""
+
+    redis: str = ""  # FINEWS_PUSH_REDIS: redis://host:port/db
+    stream: str = "finews:articles"  # FINEWS_PUSH_STREAM
+    webhook: str = ""  # FINEWS_PUSH_WEBHOOK: http(s) URL
+    secret: str = field(default="", repr=False)  # FINEWS_PUSH_SECRET: HMAC key of the webhook
+    max_attempts: int = 5  # FINEWS_PUSH_MAX_ATTEMPTS: tries before a dead-letter record
+    backoff: float = 0.5  # FINEWS_PUSH_BACKOFF: seconds before the 2nd try, doubling
+    backoff_max: float = 30.0
+    grace: float = 60.0  # FINEWS_PUSH_GRACE: how long a hole/unstored entry is waited for
+    interval: float = 1.0  # FINEWS_PUSH_INTERVAL: seconds between drains during a crawl
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.redis or self.webhook)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        **given: Any,
+    ) -> PushConfig:
+        env = os.environ if env is None else env
+        settings = settings or {}
+        defaults = cls()
+
+        def pick(attr: str) -> Any:
+            name = f"FINEWS_PUSH_{attr.upper()}"
+            if given.get(attr) not in (None, ""):
+                return given[attr]
+            value = settings.get(name) or env.get(name)
+            if value in (None, ""):
+                return getattr(defaults, attr)
+            return type(getattr(defaults, attr))(value)
+
+        return cls(**{attr: pick(attr) for attr in cls.__dataclass_fields__})

@@ -35,6 +35,7 @@ LAYER_OF = {
     "pipelines": "pipelines",
     "finews_crawler.exporters": "downstream",
     "finews_crawler.api": "downstream",
+    "finews_crawler.push": "downstream",
     "finews_crawler.cli": "commands",
     "finews_crawler.commands": "commands",
     "finews_crawler.importers": "commands",

@@ -8,6 +8,7 @@ finews schedule --every 5m | --cron "*/5 * * * *" | --once -- SPIDER [crawl opti
 finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
 finews export jsonl|csv|parquet [--since D] [--until D] [--media M] [--stock C] [--out FILE]
 finews export jekyll --out SITE_DIR [--since-last] [--per-page N]   finews import-posts DIR|FILE...
+finews push --redis URL [--stream NAME] | --webhook URL --secret S [--follow]
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
 finews articles [--stock S] [--since 1d] [--json]   finews runs   finews failures dismiss ID
 finews serve [--host H] [--port N]                  (read-only HTTP API, extra 'serve')
@@ -33,6 +34,7 @@ from finews_crawler.cli import (
     fetch,
     import_posts,
     mock_site,
+    push,
     replay,
     retry_failures,
     runs,
@@ -56,6 +58,7 @@ COMMANDS: dict[str, ModuleType] = {
     "serve": serve,
     "retry-failures": retry_failures,
     "replay": replay,
+    "push": push,
     "mock-site": mock_site,
     "demo": demo,
     "bench": bench,

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from finews_crawler import article as article_schema
 from finews_crawler.storage.query import ArticleQuery, FailureQuery, RunQuery
+from finews_crawler.storage.outbox import Outbox
 
 T = TypeVar("T")
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -177,6 +178,10 @@ class Store(ABC):
     @abstractmethod
     def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
         """(floor or None, the stored intervals, possibly overlapping: readers take the union)."""
+
+    def outbox(self) -> Outbox:
+        """The outbox of new and changed articles (storage/outbox.py), for the publisher."""
+        raise StoreError(f"{type(self).__name__} keeps no outbox")
 
     @abstractmethod
     def close(self) -> None: ...

@@ -27,6 +27,8 @@ Schema, for downstream readers (one database):
                         "<feed>:<lo>:<hi>", `feed`, `lo`, `hi` (microseconds since the epoch,
                         (lo, hi]); added only, merged by readers. Index: feed.
   feed_floors           `_id` = feed, `floor` (microseconds; lowered with `$min` only).
+  <collection>_outbox   one per new or changed article revision (`_id` = seq), for push;
+                        `outbox_counters` hands out the seqs (storage/outbox.py).
 
 Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
 counts), because a write retried across a reconnect or replayed from the spool may have been
@@ -77,6 +79,7 @@ from finews_crawler.storage.query import (
     failure_filter,
     run_filter,
 )
+from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
 from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode
 
@@ -246,6 +249,7 @@ class MongoStore(Store):
         self._checkpoints = db["checkpoints"]
         self._coverage = db["feed_coverage"]
         self._floors = db["feed_floors"]
+        self._outbox = MongoOutbox(db, self.target.collection)
         self._ready = False
         try:
             self._ensure_ready()
@@ -379,12 +383,19 @@ class MongoStore(Store):
                 current[incoming["_id"]] = outcome.article
                 changed[incoming["_id"]] = outcome.article
             outcomes.append(outcome)
-        failed.update(self._write_history(history))
-        failed.update(
+        # Entries before the articles: every stored revision has its entry (storage/outbox.py).
+        seqs = self._outbox.append(
+            entries_for([d for i, d in changed.items() if i not in failed], stored_before), now
+        )
+        refused = self._write_history(history)
+        refused.update(
             self._write_articles(
-                {i: d for i, d in changed.items() if i not in failed}, stored_before
+                {i: d for i, d in changed.items() if i not in failed and i not in refused},
+                stored_before,
             )
         )
+        self._outbox.void([seqs[i] for i in refused if i in seqs])  # never stored: skip them
+        failed.update(refused)
         if failed:
             for index, outcome in enumerate(outcomes):
                 reason = failed.get(outcome.article.get("_id", ""))
@@ -662,6 +673,10 @@ class MongoStore(Store):
             for doc in self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1})
         ]
         return (int(floor["floor"]) if floor else None), intervals
+
+    def outbox(self) -> Outbox:
+        self._ensure_ready()
+        return self._outbox
 
     def close(self) -> None:
         from finews_crawler.storage.offthread import close_off_reactor

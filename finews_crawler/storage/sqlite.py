@@ -37,6 +37,8 @@ from finews_crawler.storage.query import (
     limit_sql,
     run_sql,
 )
+from finews_crawler.storage.outbox import SQLITE_SCHEMA as OUTBOX_SCHEMA
+from finews_crawler.storage.outbox import Outbox, SQLiteOutbox, entries_for
 
 ARTICLES_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -101,6 +103,7 @@ CREATE TABLE IF NOT EXISTS feed_floors (
     floor INTEGER NOT NULL
 );
 """
+    + OUTBOX_SCHEMA
 )
 # Rows per feed beyond which an add also merges the feed's intervals (same transaction).
 COMPACT_ABOVE = 64
@@ -198,6 +201,7 @@ class SQLiteStore(Store):
         outcomes: list[UpsertOutcome] = []
         with self._transaction():
             current = self._load_many({article["_id"] for article in articles})
+            stored_before = set(current)
             changed: dict[str, dict[str, Any]] = {}
             history: list[tuple[str, int, str]] = []
             for incoming in articles:
@@ -239,6 +243,7 @@ class SQLiteStore(Store):
                 ],
             )
             self._index_stocks(changed.values())
+            SQLiteOutbox.append(self._db, entries_for(changed.values(), stored_before), now)
         return outcomes
 
     def _index_stocks(self, docs: Iterable[Mapping[str, Any]]) -> None:
@@ -272,6 +277,9 @@ class SQLiteStore(Store):
                 " FROM articles, json_each(articles.doc, '$.stocks') AS s"
                 " WHERE json_extract(s.value, '$.code') IS NOT NULL"
             )
+
+    def outbox(self) -> Outbox:
+        return SQLiteOutbox(self._db)
 
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
