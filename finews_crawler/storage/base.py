@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from finews_crawler import article as article_schema
-from finews_crawler.storage.query import ArticleQuery, FailureQuery, RunQuery
 from finews_crawler.storage.outbox import Outbox
+from finews_crawler.storage.query import ArticleQuery, FailureQuery, RunQuery
 
 T = TypeVar("T")
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"

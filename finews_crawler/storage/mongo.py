@@ -72,6 +72,7 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import legacy_identity
+from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
 from finews_crawler.storage.query import (
     FailureQuery,
     RunQuery,
@@ -79,7 +80,6 @@ from finews_crawler.storage.query import (
     failure_filter,
     run_filter,
 )
-from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
 from finews_crawler.storage.redact import redact_uri, redact_value
 from finews_crawler.storage.spool import spool_mode
 

@@ -29,6 +29,8 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
+from finews_crawler.storage.outbox import SQLITE_SCHEMA as OUTBOX_SCHEMA
+from finews_crawler.storage.outbox import Outbox, SQLiteOutbox, entries_for
 from finews_crawler.storage.query import (
     FailureQuery,
     RunQuery,
@@ -37,8 +39,6 @@ from finews_crawler.storage.query import (
     limit_sql,
     run_sql,
 )
-from finews_crawler.storage.outbox import SQLITE_SCHEMA as OUTBOX_SCHEMA
-from finews_crawler.storage.outbox import Outbox, SQLiteOutbox, entries_for
 
 ARTICLES_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
