@@ -113,3 +113,5 @@ HTTPCACHE_DIR = "httpcache"
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# `-O x.csv`: stocks, boards, images and tags as JSON cells, dates ISO 8601 (not Python reprs).
+FEED_EXPORTERS = {"csv": "finews_crawler.exporters.csv_feed.JsonFieldsCsvItemExporter"}

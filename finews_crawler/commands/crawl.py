@@ -31,6 +31,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 2
             return
         crawler = self.crawler_process.create_crawler(args[0])
+        problem = argument_problem(crawler.spidercls, opts.spargs)
+        if problem:  # bad -a arguments: one line and exit 2, before anything starts
+            print(f"finews crawl {args[0]}: {problem}", file=sys.stderr)
+            self.exitcode = 2
+            return
         try:  # an unreachable store is one clear line and exit 2, not a traceback
             open_store(crawler.settings.get("FINEWS_STORE") or None).close()
         except StoreError as exc:
@@ -39,7 +44,23 @@ class Command(ScrapyCrawlCommand):
             return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        counts = run_counts(crawler.stats.get_stats())
+        try:
+            stats = crawler.stats.get_stats()
+        except RuntimeError:  # the crawl never started (Scrapy logged why)
+            self.exitcode = 2
+            return
+        counts = run_counts(stats)
         finish_reason = crawler.stats.get_value("finish_reason")
         if self.crawler_process.bootstrap_failed or run_failed(counts, finish_reason):
             self.exitcode = 1
+
+
+def argument_problem(spidercls: type, spargs: dict[str, str]) -> str | None:
+    """Why the spider refuses these `-a` arguments (its constructor's ValueError/TypeError),
+    or None. The spider checks its arguments in __init__; building it once here, without a
+    crawler, turns a refusal into one line instead of Scrapy's tracebacks."""
+    try:
+        spidercls(**spargs)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None

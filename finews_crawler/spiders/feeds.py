@@ -39,7 +39,7 @@ from finews_crawler.sources import (
     adapter_for,
     all_feeds,
 )
-from finews_crawler.spiders.base import FinewsSpider, split_arg
+from finews_crawler.spiders.base import FinewsSpider, split_names
 from finews_crawler.storage import StoreError
 
 FEED_PRIORITY = 10  # feed pages go ahead of queued articles, so paging never starves
@@ -86,7 +86,7 @@ class FeedSpider(FinewsSpider):
             "count": count,
         }
         self.arguments = {key: value for key, value in given.items() if value}
-        self.selected = split_arg(feeds) or list(self.feed_names)
+        self.selected = split_names(feeds) or list(self.feed_names)
         # `feeds` pages any feed named with -a feeds= (also one left out of its default set,
         # e.g. when `finews retry` hands it a wire's failure); a group spider only its own.
         servable = FEEDS if self.name == FeedSpider.name else self.feed_names
@@ -96,6 +96,8 @@ class FeedSpider(FinewsSpider):
                 f"unknown feed(s) {', '.join(unknown)}; {self.name} serves {', '.join(servable)}"
             )
         self.options = PagingOptions.from_args(since, max_pages, refresh)
+        if count is not None and not (str(count).isdigit() and int(count) > 0):
+            raise ValueError(f"count must be a positive whole number, got {count!r}")
         self.page_size = int(count or 100)
         self._paging: FeedPaging | None = None
 
