@@ -71,6 +71,12 @@ def default_store_uri(env: Mapping[str, str] | None = None, cwd: Path | None = N
     return f"sqlite:///{home / STORE_FILE}" if home else ""
 
 
+def checking_contracts() -> bool:
+    """True inside `scrapy check` (it sets SCRAPY_CHECK): spiders then start without input,
+    their contracts make the requests."""
+    return bool(os.environ.get("SCRAPY_CHECK"))
+
+
 def project_settings() -> Any:
     """This project's Scrapy settings (scrapy.cfg not needed: SETTINGS_MODULE names them)."""
     from scrapy.utils.project import get_project_settings

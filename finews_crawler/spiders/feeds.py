@@ -168,7 +168,15 @@ class FeedSpider(FinewsSpider):
 
     async def parse_feed(self, response: Response, context: dict[str, Any]) -> AsyncIterator[Any]:
         """Entries the pager wants become article requests; a bad feed page a failure record,
-        and paging goes on as the feed's paging kind allows."""
+        and paging goes on as the feed's paging kind allows. The contract, for `scrapy check`
+        against the mock site (finews_crawler/crawl/contracts.py): a first page of 5 entries
+        of a store that has none of them asks for all 5 articles (and the next page).
+
+        @site FINEWS_FEED_BASE /web/webapi?type=102&count=5&page=1
+        @cb_kwargs {"context": {"feed": "emnews", "feed_page": 1}}
+        @returns requests 5 6
+        @returns items 0 0
+        """
         raw = self.raw_page(response, context)
         listing, failure = self._listing(raw)
         if listing is None:
