@@ -182,6 +182,30 @@ def test_scrapyd_imports_the_deployed_egg(scrapyd: Scrapyd) -> None:
     assert settings_module == "finews_crawler.settings"
 
 
+def test_an_installed_pipelines_package_shadows_the_eggs(scrapyd: Scrapyd, tmp_path: Path) -> None:
+    """What the README warns about: Scrapyd appends the egg to sys.path, so a top-level
+    `pipelines` already importable in Scrapyd's environment wins over the egg's."""
+    shadow = tmp_path / "site"
+    (shadow / "pipelines").mkdir(parents=True)
+    (shadow / "pipelines" / "__init__.py").write_text("", encoding="utf-8")
+    probe = (
+        "import sys; from scrapyd.runner import activate_egg; activate_egg(sys.argv[1]);"
+        " import pipelines; print(pipelines.__file__)"
+    )
+    path = os.pathsep.join(filter(None, [str(shadow), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(scrapyd.egg)],
+        cwd=scrapyd.home,
+        env=clean_env(PYTHONPATH=path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(str(shadow)), done.stdout
+
+
 def test_schedule_json_crawls_into_the_store_given_by_setting(
     scrapyd: Scrapyd, mock_site, tmp_path: Path
 ) -> None:
