@@ -77,7 +77,11 @@ def test_article_pages_store_the_abstract_not_its_label(mock_site, tmp_path) -> 
     uri = f"sqlite:///{tmp_path / 'pages.sqlite3'}"
     ids = [mock_site.corpus.article_id(i) for i in range(3)]
     urls = ",".join(mock_site.url(f"/a/{article_id}.html") for article_id in ids)
-    done = finews("--store", uri, "crawl", "newsshare", "-a", f"url={urls}", cwd=tmp_path)
+    done = finews(
+        *("--store", uri, "crawl", "newsshare", "-a", f"url={urls}"),
+        *("-s", f"FINEWS_SHARE_BASE={mock_site.base_url}"),  # East Money's pages on this host
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     stored = stored_articles(uri)
     for article_id in ids:

@@ -34,6 +34,7 @@ LAYER_OF = {
     "finews_crawler.settings": "crawl",
     "pipelines": "pipelines",
     "finews_crawler.exporters": "downstream",
+    "finews_crawler.api": "downstream",
     "finews_crawler.cli": "commands",
     "finews_crawler.commands": "commands",
     "finews_crawler.importers": "commands",

@@ -9,6 +9,8 @@ finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
 finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
 finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
+finews articles [--stock S] [--since 1d] [--json]   finews runs   finews failures dismiss ID
+finews serve [--host H] [--port N]                  (read-only HTTP API, extra 'serve')
 finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews bench [--quick]
 Global options (--store URI) go before or after the command.
 """
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finews_crawler.cli import (
+    articles,
     bench,
     count,
     crawl,
@@ -32,7 +35,9 @@ from finews_crawler.cli import (
     mock_site,
     replay,
     retry_failures,
+    runs,
     schedule,
+    serve,
     show,
 )
 from finews_crawler.cli.common import global_options
@@ -45,7 +50,10 @@ COMMANDS: dict[str, ModuleType] = {
     "import-posts": import_posts,
     "show": show,
     "count": count,
+    "articles": articles,
+    "runs": runs,
     "failures": failures,
+    "serve": serve,
     "retry-failures": retry_failures,
     "replay": replay,
     "mock-site": mock_site,

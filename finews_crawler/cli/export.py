@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 from finews_crawler.cli.common import default_share_base, global_options, open_store
+from finews_crawler.cli.filters import add_article_filters
+from finews_crawler.cli.filters import article_query as filtered_query
 
 HELP = "stored articles as JSON Lines or a Jekyll site"
 
@@ -15,10 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     formats = parser.add_subparsers(dest="format", required=True)
     for name, help_text in (("jsonl", "JSON Lines"), ("jekyll", "Jekyll _posts + categories")):
         sub = formats.add_parser(name, help=help_text, parents=[global_options()])
-        sub.add_argument("--since", help="published at or after (ISO; no offset = +08:00)")
-        sub.add_argument("--until", help="published before (ISO; no offset = +08:00)")
-        sub.add_argument("--media", help="only this media name")
-        sub.add_argument("--stock", help="only articles mentioning this stock code")
+        add_article_filters(sub)
     formats.choices["jsonl"].add_argument("--out", help="file (default: stdout)")
     jekyll = formats.choices["jekyll"]
     jekyll.add_argument("--out", required=True, metavar="SITE_DIR")
@@ -29,25 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     jekyll.add_argument("--site-url", default="", help="site root for back links, e.g. //host")
 
 
-def article_query(args: argparse.Namespace) -> Any:
-    from finews_crawler.exporters import query_bound
-    from finews_crawler.storage import ArticleQuery
-
-    try:
-        since = query_bound(args.since) if args.since else None
-        until = query_bound(args.until) if args.until else None
-    except ValueError as exc:
-        print(f"finews export: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    return ArticleQuery(since=since, until=until, media=args.media, stock=args.stock)
+def article_query(store: Any, args: argparse.Namespace) -> Any:
+    """The export's filters through the query layer (exporters/filters.py)."""
+    return filtered_query("export", store, args)
 
 
 def run(args: argparse.Namespace) -> int:
-    query = article_query(args)
     if args.format == "jsonl":
         from finews_crawler.exporters.jsonl import export_jsonl_to
 
         with open_store(args) as store:
+            query = article_query(store, args)
             written = export_jsonl_to(store, query, args.out)
         print(f"exported {written} article(s) to {args.out or 'stdout'}", file=sys.stderr)
         return 0
@@ -57,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     shares = {"FINEWS_SHARE_BASE": share_base}  # the East Money share-link host
     options = SiteOptions(source_settings=shares, site_url=args.site_url)
     with open_store(args) as store:
+        query = article_query(store, args)
         result = export_jekyll(
             store, args.out, query=query, since_last=args.since_last, options=options
         )

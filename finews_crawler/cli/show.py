@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from finews_crawler.article import ordered
-    from finews_crawler.parsing.dates import display_time
+    from finews_crawler.exporters.present import beijing
 
     with open_store(args) as store:
         article = store.get_article(args.id.removeprefix("NW").removeprefix("nw"))
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"finews: no article {args.id!r} in the store", file=sys.stderr)
         return 1
     if args.text:
-        when = display_time(article.get("published_at"))  # Beijing time, as people read it
+        when = beijing(article.get("published_at"))  # Beijing time, as people read it
         print(f"{article['title']}\n{when}  {article.get('media') or ''}\n")
         print(article["body_text"])
     else:

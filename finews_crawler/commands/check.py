@@ -1,9 +1,8 @@
 """`scrapy check`: Scrapy's contract check, with a throwaway store unless `-s FINEWS_STORE`
 names one.
 
-The feed contracts run a feed page through the pager, which keeps paging state (coverage in
-time) in the store: a check against the mock site must not leave the mock's coverage in the
-store real crawls use.
+Each spider the check starts is a crawl like any other (the run report records a run in the
+store): a check against the mock site must leave nothing in the store real crawls use.
 """
 
 from __future__ import annotations

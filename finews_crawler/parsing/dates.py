@@ -99,14 +99,3 @@ def _parse_with_dateparser(text: str) -> datetime:
 def to_source_time(value: datetime) -> datetime:
     """The same instant in Beijing time, for display and for Jekyll's +0800 dates."""
     return value.astimezone(SOURCE_TZ)
-
-
-def display_time(value: datetime | str | None) -> str:
-    """A stored (UTC) time as a person reads it: Beijing time with its offset,
-    `2022-01-03 09:00:00+08:00`; "" for none. Stores keep UTC; screens show +08:00."""
-    if value is None or value == "":
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:  # stores hand back UTC; a naive one (MongoDB) means UTC too
-        moment = moment.replace(tzinfo=UTC)
-    return to_source_time(moment).isoformat(sep=" ")

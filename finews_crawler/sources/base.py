@@ -241,6 +241,10 @@ class SourceAdapter:
         """Scrapy setting defaults this source brings (its hosts), read by settings.py."""
         return {}
 
+    def configure(self, settings: Any) -> None:
+        """Take this source's settings (hosts, declared mirrors) for the rest of the process;
+        called once per crawl before any URL is asked about. Until then: the defaults."""
+
     def share_url(self, article: Mapping[str, Any], settings: Any = None) -> str | None:
         """A public link to the article for readers (exports), None when the source has none."""
         return article.get("url")

@@ -12,12 +12,15 @@ from finews_crawler.storage.base import (
     StoreError,
     UpsertOutcome,
 )
+from finews_crawler.storage.query import FailureQuery, RunQuery
 
 __all__ = [
     "NEW",
     "UNCHANGED",
     "UPDATED",
     "ArticleQuery",
+    "FailureQuery",
+    "RunQuery",
     "Store",
     "StoreError",
     "UpsertOutcome",

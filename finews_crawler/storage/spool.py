@@ -52,6 +52,7 @@ from finews_crawler.storage.base import (
     clear_resolved,
 )
 from finews_crawler.storage.offthread import on_reactor_thread, run_on_reactor
+from finews_crawler.storage.query import FailureQuery, RunQuery
 from finews_crawler.storage.redact import redact_uri
 
 logger = logging.getLogger("finews.spool")
@@ -532,6 +533,18 @@ class SpoolingStore(Store):
 
     def get_checkpoint(self, name: str) -> Any:
         return self.inner.get_checkpoint(name)
+
+    def find_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_articles(query)
+
+    def find_failures(self, query: FailureQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_failures(query)
+
+    def find_runs(self, query: RunQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_runs(query)
+
+    def stock_codes_named(self, name: str) -> set[str]:
+        return self.inner.stock_codes_named(name)
 
     def close(self) -> None:
         """Close after every write made so far. On the reactor thread this returns at once:
