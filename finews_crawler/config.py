@@ -18,7 +18,6 @@ from typing import Any
 from finews_crawler import SETTINGS_MODULE
 from finews_crawler.flags import flag
 
-DEFAULT_SPOOL_DIR = "data/spool"
 # The default store lives in the project's data folder: <project>/data/finews.sqlite3, where
 # the project is $FINEWS_HOME, else the nearest folder holding scrapy.cfg from the current
 # directory upward. Never the current directory by accident.
@@ -77,6 +76,15 @@ def checking_contracts() -> bool:
     return bool(os.environ.get("SCRAPY_CHECK"))
 
 
+def default_spool_dir(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+    """The MongoDB outage spool's folder: data/spool in the project (as the default store),
+    else ~/.local/state/finews/spool; never the current directory by accident."""
+    home = project_home(env, cwd)
+    if home is not None:
+        return str(home / "data" / "spool")
+    return str(Path.home() / ".local" / "state" / "finews" / "spool")
+
+
 def project_settings() -> Any:
     """This project's Scrapy settings (scrapy.cfg not needed: SETTINGS_MODULE names them)."""
     from scrapy.utils.project import get_project_settings
@@ -94,7 +102,7 @@ class Config:
     store_uri: str = ""  # "": no store given and no project (opening it says NO_STORE)
     store_given: bool = False  # named on the command line (--store), not a default
     spool: str = ""  # FINEWS_SPOOL: on/off/auto (storage/spool.py)
-    spool_dir: str = DEFAULT_SPOOL_DIR
+    spool_dir: str = ""  # "": default_spool_dir()
     share_base: str = ""  # FINEWS_SHARE_BASE; empty: the source adapter's default host
     fetch_allow_private: bool = False  # one-off fetches refuse private addresses by default
     log_level: str = "INFO"
@@ -118,7 +126,7 @@ class Config:
             store_uri=store or pick("FINEWS_STORE", "") or default_store_uri(env),
             store_given=bool(store),
             spool=pick("FINEWS_SPOOL", ""),
-            spool_dir=pick("FINEWS_SPOOL_DIR", DEFAULT_SPOOL_DIR),
+            spool_dir=pick("FINEWS_SPOOL_DIR", "") or default_spool_dir(env),
             share_base=pick("FINEWS_SHARE_BASE", ""),
             fetch_allow_private=flag(env.get("FINEWS_ALLOW_PRIVATE"), False),
             log_level=pick("FINEWS_LOG_LEVEL", "INFO"),

@@ -243,3 +243,20 @@ def test_mock_site_index_page_links_only_to_pages_that_answer(mock_site) -> None
     for link in links:
         path = link.replace("&amp;", "&")
         assert mock_site.get(path)[0] == 200, path
+
+
+def test_the_outage_spool_lives_beside_the_default_store_never_in_the_cwd(tmp_path) -> None:
+    """The MongoDB outage spool's default folder follows the default store's rule (README,
+    Configuration): data/spool in FINEWS_HOME or the project, else a user-level folder."""
+    from finews_crawler.config import default_spool_dir
+
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    (project / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (project / "scrapy.cfg").write_text("[settings]\ndefault = finews_crawler.settings\n")
+    home = tmp_path / "home"
+    assert Path(default_spool_dir({"FINEWS_HOME": str(home)}, outside)) == home / "data" / "spool"
+    assert Path(default_spool_dir({}, project / "sub")) == project.resolve() / "data" / "spool"
+    fallback = Path(default_spool_dir({}, outside))
+    assert fallback == Path.home() / ".local" / "state" / "finews" / "spool"
+    assert not fallback.is_relative_to(outside)
