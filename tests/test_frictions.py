@@ -183,7 +183,7 @@ def test_bad_spider_arguments_are_one_line_and_exit_2(args: list[str], tmp_path)
 
 def test_a_crawl_is_quiet_by_default_and_says_more_with_L_INFO(mock_site, tmp_path) -> None:
     """Without -L a crawl prints its summary (and the progress line on a terminal), not
-    Scrapy's INFO lines; `-L INFO` brings them back."""
+    Scrapy's INFO lines; `-L INFO` or FINEWS_LOG_LEVEL=INFO brings them back."""
     uri = f"sqlite:///{tmp_path / 'quiet.sqlite3'}"
     code = f"info_codes={mock_site.corpus.article_id(0)}"
     base = f"FINEWS_SHARE_BASE={mock_site.base_url}"
@@ -198,6 +198,13 @@ def test_a_crawl_is_quiet_by_default_and_says_more_with_L_INFO(mock_site, tmp_pa
     assert loud.returncode == 0, loud.stderr[-3000:]
     assert " INFO: " in loud.stderr
     assert any(line.startswith("newsshare: pages fetched") for line in loud.stderr.splitlines())
+    by_environment = finews(
+        *("--store", uri, "crawl", "newsshare", "-a", code, "-s", base),
+        cwd=tmp_path,
+        env={"FINEWS_LOG_LEVEL": "INFO"},
+    )
+    assert by_environment.returncode == 0, by_environment.stderr[-3000:]
+    assert " INFO: " in by_environment.stderr
 
 
 # ---- times as people read them ---------------------------------------------------------------
