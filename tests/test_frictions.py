@@ -164,10 +164,18 @@ def test_the_project_folder_holding_scrapy_cfg_holds_the_default_store(tmp_path)
         ["newsshare"],
         ["newsshare", "-a", "urls_file=no-such-file.txt"],
         ["emnews", "-a", "max_pages=abc"],
+        ["newsshare", "-a", "info_codes=NW202201032300000000", "-a", "max_pages=abc"],
         ["feeds", "-a", "feeds=nosuchfeed"],
         ["emnews", "-a", "count=many"],
     ],
-    ids=["no-input", "missing-urls-file", "max-pages-abc", "unknown-feed", "count-not-a-number"],
+    ids=[
+        "no-input",
+        "missing-urls-file",
+        "max-pages-abc",
+        "newsshare-takes-no-max-pages",
+        "unknown-feed",
+        "count-not-a-number",
+    ],
 )
 def test_bad_spider_arguments_are_one_line_and_exit_2(args: list[str], tmp_path) -> None:
     uri = f"sqlite:///{tmp_path / 'args.sqlite3'}"

@@ -63,9 +63,17 @@ class Command(ScrapyCrawlCommand):
 
 
 def argument_problem(spidercls: type, spargs: dict[str, str]) -> str | None:
-    """Why the spider refuses these `-a` arguments (its constructor's ValueError/TypeError),
-    or None. The spider checks its arguments in __init__; building it once here, without a
-    crawler, turns a refusal into one line instead of Scrapy's tracebacks."""
+    """Why the spider refuses these `-a` arguments, or None: a name it does not take (never
+    silently ignored; `_`-names such as Scrapyd's `_job` pass), or its constructor's
+    ValueError/TypeError. Building the spider once here, without a crawler, turns a refusal
+    into one line instead of Scrapy's tracebacks."""
+    from finews_crawler.cli.crawl import spider_arguments
+
+    known = spider_arguments(spidercls)
+    unknown = sorted(name for name in spargs if name not in known and not name.startswith("_"))
+    if unknown:
+        takes = ", ".join(known) or "none"
+        return f"unknown argument(s) {', '.join(unknown)} (it takes: {takes})"
     try:
         spidercls(**spargs)
     except (ValueError, TypeError) as exc:
