@@ -198,19 +198,35 @@ def test_jekyll_posts_hold_the_stored_values(store_uri: str, tmp_path: Path) -> 
         front, content = parse_post(path)
         slug = category_slug(article["media"])
         tag = f"{article['media']}新闻"
+        share = f"{SHARE_BASE}/html_News/NewsShare.html?infoCode={article['info_code']}"
+        # The rule (README "Jekyll site"): CODE.MARKET, the page its lower-cased stem.
+        stocks = [
+            {
+                "code": f"{s['code']}.{s['market']}",
+                "name": s["name"],
+                "page": f"{s['code']}-{s['market']}".lower(),
+            }
+            for s in article["stocks"]
+        ]
         assert front == {
             "layout": "post",
             "title": article["title"],
             "date": f"{published:%Y-%m-%d %H:%M:%S} +0800",
             "categories": slug,
             "tags": tag if " " not in tag else [tag],
+            **({"media": " ".join(article["media"].split())} if article["media"] else {}),
+            **({"stocks": stocks, "stock_pages": [s["page"] for s in stocks]} if stocks else {}),
+            "source_link": share,
         }
         assert re.fullmatch(r"[a-z0-9-]+", slug)
         assert path.read_text(encoding="utf-8").split("\n")[2].startswith('title: "')
         assert visible_lines(body_block(content)) == article["body_text"].split("\n")
-        share = f"<{SHARE_BASE}/html_News/NewsShare.html?infoCode={article['info_code']}>"
-        assert f"\n\n{share}\n\n" in content
-        assert content.rstrip("\n").endswith(f"]({'/category/'}{slug}.html)｜[返回首页](/)")
+        assert f"\n\n<{share}>\n\n" in content
+        # Relative back links: a post sits in <category>/<yyyy>/<mm>/<dd>/.
+        back = "../../../../"
+        assert content.rstrip("\n").endswith(
+            f"]({back}category/{slug}.html)｜[返回首页]({back}index.html)"
+        )
         media_names.add(article["media"])
     categories = {path.stem: parse_post(path)[0] for path in (site / "category").iterdir()}
     assert set(categories) == {category_slug(media) for media in media_names}

@@ -6,8 +6,8 @@ add_arguments(parser) and run(args)); crawls run through Scrapy.
 finews crawl SPIDER [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-O out.jsonl] [-L LEVEL]
 finews schedule --every 5m | --cron "*/5 * * * *" | --once -- SPIDER [crawl options]
 finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
-finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
-finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
+finews export jsonl|csv|parquet [--since D] [--until D] [--media M] [--stock C] [--out FILE]
+finews export jekyll --out SITE_DIR [--since-last] [--per-page N]   finews import-posts DIR|FILE...
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
 finews articles [--stock S] [--since 1d] [--json]   finews runs   finews failures dismiss ID
 finews serve [--host H] [--port N]                  (read-only HTTP API, extra 'serve')
