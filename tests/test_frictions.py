@@ -125,7 +125,8 @@ def test_csv_feed_export_writes_list_fields_as_json(mock_site, tmp_path) -> None
 def test_outside_a_project_the_default_store_is_refused_in_one_line(tmp_path) -> None:
     """`cd /tmp && finews count`: no store named, no project, no FINEWS_HOME -> one line,
     exit 2, and no ./data created."""
-    for args in (["count"], ["crawl", "newsshare", "-a", "info_codes=NW202201032300000000"]):
+    crawl = ["crawl", "newsshare", "-a", "info_codes=NW202201032300000000"]
+    for args in (["count"], crawl, ["demo", "--articles", "3"]):
         done = finews(*args, cwd=tmp_path)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         lines = [line for line in done.stderr.splitlines() if line.strip()]
