@@ -82,6 +82,8 @@ FINEWS_REDIS_URL = env_str("FINEWS_REDIS_URL", "")
 FINEWS_REDIS_IDLE_SECONDS = env_float("FINEWS_REDIS_IDLE_SECONDS", 5)
 FINEWS_REDIS_LEASE_SECONDS = env_float("FINEWS_REDIS_LEASE_SECONDS", 30)
 ADDONS = {"finews_crawler.crawl.distributed.DistributedMode": 0}
+# `scrapy check`: `@site SETTING PATH` requests PATH on the host a setting names (contracts.py).
+SPIDER_CONTRACTS = {"finews_crawler.crawl.contracts.SiteUrlContract": 10}
 LOG_FORMATTER = "finews_crawler.crawl.logformatter.FinewsLogFormatter"
 LOG_LEVEL = env_str("FINEWS_LOG_LEVEL", "INFO")
 
@@ -121,3 +123,5 @@ HTTPCACHE_DIR = "httpcache"
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# `-O x.csv`: stocks, boards, images and tags as JSON cells, dates ISO 8601 (not Python reprs).
+FEED_EXPORTERS = {"csv": "finews_crawler.exporters.csv_feed.JsonFieldsCsvItemExporter"}

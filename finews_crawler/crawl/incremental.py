@@ -107,9 +107,12 @@ class PagingOptions:
     def from_args(
         cls, since: str | None = None, max_pages: Any = None, refresh: Any = None
     ) -> PagingOptions:
-        pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
+        try:
+            pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
+        except ValueError:
+            pages = 0  # not a number: the same one-line refusal as a negative one
         if pages is not None and pages < 1:
-            raise ValueError(f"max_pages must be a positive number, got {max_pages!r}")
+            raise ValueError(f"max_pages must be a positive whole number, got {max_pages!r}")
         return cls(since=parse_since(since), max_pages=pages, refresh=flag(refresh))
 
     def limits(self, settings: Any = None) -> Limits:

@@ -34,6 +34,11 @@ def split_arg(value: str | None) -> list[str]:
     return [part.strip(" ,") for part in _LIST_SEPARATOR.split(value) if part.strip(" ,")]
 
 
+def split_names(value: str | None) -> list[str]:
+    """`-a feeds=emnews,emmarket38` (or spaces): plain names, so every comma separates."""
+    return [part for part in re.split(r"[,\s]+", value or "") if part]
+
+
 def iter_lines(path: str | None) -> Iterator[str]:
     """Non-empty, non-comment lines of a file, streamed: a 100,000-URL file is never in memory."""
     if not path:

@@ -71,6 +71,8 @@ _DATE_IN_TEXT = re.compile(
     r"\d{4}\s*[年/-]\s*\d{1,2}\s*[月/-]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?"
 )
 _MEDIA_LINE = re.compile(r"(?:文章)?来源\s*[：:]\s*(.+?)\s*[)）]?\s*$")
+# The new layout's abstract box starts with its label: <div class="b-review">摘要</div>.
+_SUMMARY_LABEL = re.compile(r"^\s*摘要\s*[：:]?\s*")
 
 # Body JSON keys, best first: `content` keeps inline stock links, `text` has them unwrapped.
 BODY_KEYS = ("content", "text", "Content", "Text", "body")
@@ -507,7 +509,7 @@ class EastMoneyAdapter(SourceAdapter):
             title=title,
             published=published,
             media=media,
-            summary=first_text(root, (f"//div[{_CLASS.format('b-review')}]",)),
+            summary=page_summary(root),
             body_html=inner_html(body),
             identity=self._identity_for(page),
             extractor=extractor,
@@ -527,6 +529,19 @@ class EastMoneyAdapter(SourceAdapter):
             return None
         match = _MEDIA_LINE.search(line.strip("（）() "))
         return match.group(1).strip() if match else None
+
+
+def page_summary(root) -> str | None:
+    """The article page's abstract: `div.abstract div.txt` (new layout) or `div.b-review`
+    (old layout), never the box's `摘要` label; None when there is no abstract text."""
+    text = first_text(
+        root,
+        (
+            f"//div[{_CLASS.format('abstract')}]//div[{_CLASS.format('txt')}]",
+            f"//div[{_CLASS.format('b-review')}]",
+        ),
+    )
+    return (_SUMMARY_LABEL.sub("", text).strip() or None) if text else None
 
 
 ADAPTER = EastMoneyAdapter()
