@@ -42,7 +42,7 @@ class PushOnStore:
     def from_crawler(cls, crawler: Any) -> PushOnStore:
         config = PushConfig.resolve(settings=crawler.settings)
         if not config.configured or not crawler.settings.getbool("FINEWS_PUSH_ENABLED", True):
-            raise NotConfigured("no push target")
+            raise NotConfigured  # no push target; without a message Scrapy logs nothing
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         hooks = getattr(crawler, "finews_before_report", None)
