@@ -8,13 +8,15 @@ A case is a folder finews_crawler/sources/fixtures/<adapter>/<case>/ with the in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from finews_crawler.config import project_settings
 from finews_crawler.items import RawPage
-from finews_crawler.sources import adapter_for
+from finews_crawler.sources import adapter_for, configure_sources
 from finews_crawler.storage import open_store
 from pipelines import ingest_pages
 from tests.stock_truth import shown
@@ -25,6 +27,8 @@ CASES = sorted(path for path in FIXTURES.glob("*/*") if (path / "expected.json")
 
 def load_case(folder: Path) -> tuple[RawPage, dict]:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    # The settings the page was captured under (e.g. the mirror it came from), else defaults.
+    configure_sources({**project_settings().copy_to_dict(), **meta.get("settings", {})})
     [page_file] = [path for path in folder.glob("page.*")]
     raw = RawPage(
         url=meta["url"],
@@ -36,6 +40,13 @@ def load_case(folder: Path) -> tuple[RawPage, dict]:
         spider="fixtures",
     )
     return raw, json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def default_source_settings() -> Iterator[None]:
+    """A case's settings hold for that case only: the defaults again after it."""
+    yield
+    configure_sources(project_settings())
 
 
 def same(got: object, want: object) -> bool:

@@ -145,7 +145,7 @@ class EmFastAdapter(SourceAdapter):
                 paging=CURSOR,
                 first=lambda settings, count: request(settings, count, 1, ""),
                 next=after,
-                spiders=(FEED,),
+                spiders=(FEED, "wires"),  # also in the combined `wires` crawl
                 in_all=False,  # a wire is polled on its own schedule, not with the archive
             ),
         )
