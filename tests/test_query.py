@@ -475,21 +475,39 @@ def test_importance_is_a_minimum(backend: str, tmp_path: Path, request: pytest.F
             assert found(store, importance=least) == expected
 
 
-def test_a_security_master_in_the_store_resolves_names_first(tmp_path: Path) -> None:
-    """The seam for the stock tagger's security master: a store with `find_securities(name)`
-    resolves names through it (stand-in: a subclass with a fixed two-row master)."""
+def test_names_resolve_through_the_security_master(tmp_path: Path) -> None:
+    """A name the store's security master knows (storage/securities.py) resolves to its codes,
+    before any article names it; an unknown name resolves to nothing."""
     from finews_crawler.exporters.filters import names_of
-    from finews_crawler.storage.sqlite import SQLiteStore
 
-    class WithMaster(SQLiteStore):
-        def find_securities(self, name: str) -> list[dict[str, Any]]:
-            master = [{"code": "600519", "name": "贵州茅台"}, {"code": "00700", "name": "腾讯控股"}]
-            return [row for row in master if row["name"] == name]
-
-    with WithMaster(tmp_path / "master.sqlite3") as store:
+    with open_store(f"sqlite:///{tmp_path}/master.sqlite3") as store:
+        seen = "2026-06-05T00:00:00+00:00"
+        store.securities.upsert(
+            [
+                {
+                    "code": "600519",
+                    "market": "SH",
+                    "kind": "stock",
+                    "secid": "1.600519",
+                    "name": "贵州茅台",
+                    "learned_from": "test",
+                    "seen": seen,
+                },
+                {
+                    "code": "00700",
+                    "market": "HK",
+                    "kind": "stock",
+                    "secid": "116.00700",
+                    "name": "腾讯控股",
+                    "learned_from": "test",
+                    "seen": seen,
+                },
+            ]
+        )
         lookup = names_of(store)
         assert lookup("贵州茅台") == {"600519"}
         assert lookup("腾讯控股") == {"00700"}
+        assert lookup("茅台") == set()  # exact names only
         assert lookup("不存在") == set()
 
 

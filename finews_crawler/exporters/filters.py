@@ -41,17 +41,16 @@ def time_bound(name: str, value: str | None, now: datetime | None = None) -> dat
 
 
 def names_of(store: Store) -> Callable[[str], set[str]]:
-    """How a stock name resolves on this store: its security master when it has one
-    (`find_securities(name)`, documents with a `code`), else the names stored articles give
-    their stocks."""
+    """How a stock name resolves on this store: its security master (storage/securities.py)
+    when that knows the name, else the names stored articles give their stocks."""
 
     def lookup(name: str) -> set[str]:
-        master = getattr(store, "find_securities", None)
-        if callable(master):
-            codes = {str(doc["code"]) for doc in master(name) if doc.get("code")}
-            if codes:
-                return codes
-        return store.stock_codes_named(name)
+        try:
+            known = store.securities.named(name)
+        except AttributeError:  # a store without a master
+            known = []
+        codes = {str(doc["code"]) for doc in known if doc.get("code")}
+        return codes or store.stock_codes_named(name)
 
     return lookup
 

@@ -127,6 +127,15 @@ class SQLiteSecurities:
         )
         return [json.loads(doc) for (doc,) in rows]
 
+    def named(self, name: str) -> list[dict[str, Any]]:
+        """The securities one of whose names is exactly `name` (a query by name)."""
+        pattern = "%" + json.dumps(name, ensure_ascii=False) + "%"
+        rows = self._db.execute(
+            "SELECT doc FROM securities WHERE doc LIKE ? ORDER BY _id", (pattern,)
+        )
+        docs = (json.loads(doc) for (doc,) in rows)
+        return [doc for doc in docs if name in (doc.get("names") or [])]
+
     def iter(self) -> Iterator[dict[str, Any]]:
         for (doc,) in self._db.execute("SELECT doc FROM securities ORDER BY _id"):
             yield json.loads(doc)
@@ -157,6 +166,10 @@ class MongoSecurities:
         code = code.upper()
         query = {"$or": [{"code": code}, {"_id": code}]}
         return list(self._collection.find(query).sort("_id", 1))
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        """The securities one of whose names is exactly `name` (a query by name)."""
+        return list(self._collection.find({"names": name}).sort("_id", 1))
 
     def iter(self) -> Iterator[dict[str, Any]]:
         yield from self._collection.find().sort("_id", 1)
