@@ -5,13 +5,17 @@
 #   make system-deps  Debian packages the suite runs (redis-server, jekyll), when missing
 #   make bench   benchmarks against peers, side by side (QUICK=1: under 3 minutes)
 #   make chaos   kills, outages and faults; fails if an article is lost or doubled
+#   make site-check  sample Jekyll site built and rendered in headless Chromium (screenshots)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # command:Debian package the suite needs; tests skip (naming `make system-deps`) without them.
-SYSTEM_DEPS ?= redis-server:redis-server jekyll:jekyll
+SYSTEM_DEPS ?= redis-server:redis-server jekyll:jekyll chromium:chromium
+# language:Debian font package (present when `fc-list :lang=LANGUAGE` finds a font or dpkg
+# knows the package): the screenshots of the site show Chinese text.
+SYSTEM_FONTS ?= zh:fonts-wqy-zenhei
 
 .PHONY: venv system-deps demo test bench lint clean
 
@@ -31,6 +35,10 @@ system-deps:
 	@missing=""; \
 	for pair in $(SYSTEM_DEPS); do \
 		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	for pair in $(SYSTEM_FONTS); do \
+		[ -n "$$(fc-list ":lang=$${pair%%:*}" 2>/dev/null)" ] || dpkg -s "$${pair#*:}" >/dev/null 2>&1 \
+			|| missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ -n "$$FINEWS_NO_APT" ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
@@ -59,6 +67,12 @@ bench: venv
 .PHONY: chaos
 chaos: venv system-deps
 	$(BIN)/python -m tests.chaos $(if $(QUICK),--quick,)
+
+# Exports a sample site, builds it with jekyll, renders the index and a post in headless
+# Chromium: docs/screenshots/{index,post}.png (the README shows them).
+.PHONY: site-check
+site-check: venv system-deps
+	$(BIN)/python -m tests.site_check --out docs/screenshots
 
 lint: venv
 	$(BIN)/ruff check .

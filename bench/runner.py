@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crawl, extraction, memory, profile, report, storage, tables
+from bench import crawl, extraction, memory, profile, report, storage, tables, wires
 from bench.mongo import running_mongo
 
-PARTS = ("crawl", "extraction", "storage", "memory", "profile")
+PARTS = ("crawl", "extraction", "storage", "memory", "profile", "wires")
 # Full run sizes; --quick keeps every comparison and table but shrinks the work.
 FULL = {
     "crawl": {
@@ -25,6 +25,7 @@ FULL = {
     "storage": {"count": 10_000, "mongo_count": 5_000, "repeats": 3},
     "memory": (1_000, 10_000, 100_000),
     "profile": 5_000,
+    "wires": 2_000,  # items per wire (and East Money article pages)
 }
 QUICK = {
     "crawl": {
@@ -38,6 +39,7 @@ QUICK = {
     "storage": {"count": 1_000, "mongo_count": 300, "repeats": 1},
     "memory": (400, 1_200),
     "profile": 300,
+    "wires": 150,
 }
 
 
@@ -63,6 +65,8 @@ def run(parts: tuple[str, ...], quick: bool, out_dir: Path) -> dict[str, Any]:
                 results[part] = storage.run(**sizes["storage"], mongo_uri=mongo_uri)
         elif part == "memory":
             results[part] = memory.run(sizes["memory"])
+        elif part == "wires":
+            results[part] = wires.run(sizes["wires"])
         elif part == "profile":
             stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
             results[part] = profile.run(sizes["profile"], out_dir / f"{stamp}-profile")

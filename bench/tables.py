@@ -188,16 +188,16 @@ def profile(data: dict[str, Any], top: int = 12) -> list[str]:
     ]
 
 
-def wires() -> list[str]:
-    return [
-        "### Wires",
-        "",
-        *_table(
-            ["measure", "result"],
-            [["wire items/s, feed JSON -> store", "not yet: needs the emfast spider"]],
-        ),
-        "",
+def wires(data: dict[str, Any] | None = None) -> list[str]:
+    if data is None:
+        rows = [["wire items/s, feed JSON -> store", "not measured in this run (part `wires`)"]]
+        return ["### Wires", "", *_table(["measure", "result"], rows), ""]
+    rows = [
+        [r["path"], r["items"], r["stored"], r["cpu_seconds"], f"**{r['items_per_s']}**"]
+        for r in data["rows"]
     ]
+    head = ["path (page -> SQLite, whole chain)", "items", "stored", "CPU s", "items/s"]
+    return ["### Wires", "", *_table(head, rows), ""]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -212,7 +212,7 @@ def markdown(results: dict[str, Any]) -> str:
     ):
         if part in results:
             lines += render(results[part])
-    lines += wires()
+    lines += wires(results.get("wires"))
     checks = [
         [
             c["check"],

@@ -3,7 +3,9 @@
 One article, one record: whichever route or mirror delivered it, records with the same `_id`
 merge. A later route adds what it knows (a media name, stock names) and never erases a value
 with an empty one. `content_hash` covers the content fields only, so re-fetching an unchanged
-article is recognised as unchanged whatever the fetch time.
+article is recognised as unchanged whatever the fetch time. Stocks the tagger found by name
+are left out of it: what the security master has learned since is no new revision of the
+article.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def content_hash(article: Mapping[str, Any]) -> str:
     structured = []
     for name in CONTENT_FIELDS:
         value = article.get(name)
+        if name == "stocks" and value:
+            value = [s for s in value if not (isinstance(s, dict) and s.get("via") == "name")]
         if isinstance(value, datetime):
             value = value.isoformat()
         if isinstance(value, str):

@@ -119,6 +119,7 @@ def fetch(
         if no_store:
             scratch_uri = f"sqlite:///{Path(scratch) / 'unstored.sqlite3'}"
             project.set("FINEWS_STORE", scratch_uri, priority="cmdline")
+            project.set("FINEWS_PUSH_ENABLED", False, priority="cmdline")  # nothing stored
         elif store:
             project.set("FINEWS_STORE", store, priority="cmdline")
         project.set("FINEWS_PRINT_SUMMARY", False, priority="cmdline")

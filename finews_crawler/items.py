@@ -44,6 +44,9 @@ class Article(scrapy.Item):
     category = scrapy.Field()
     tags = scrapy.Field()
     importance = scrapy.Field()  # 0 ordinary, 1 important, 2 top; None when the source says none
+    title_derived = scrapy.Field()  # True: the source gave no title, it was made from the text
+    modified_at = scrapy.Field()  # the source's own time of its last edit (wires), when given
+    futures = scrapy.Field()  # futures contracts the source lists (wires), apart from boards
     content_hash = scrapy.Field()
     fetched_at = scrapy.Field()
     first_seen_at = scrapy.Field()

@@ -75,6 +75,8 @@ EXTENSIONS = {
     "finews_crawler.crawl.extensions.MemoryTrim": 510,
     "finews_crawler.crawl.gc_freeze.GcFreeze": 520,  # start-up objects out of the GC's walks
     "finews_crawler.crawl.jobdir.JobDirGuard": 0,  # crash-safe JOBDIR (active only with JOBDIR)
+    # Publishes the store's outbox while the crawl runs (active only with a push target).
+    "finews_crawler.push.extension.PushOnStore": 490,
 }
 FINEWS_GC_FREEZE = env_flag("FINEWS_GC_FREEZE", default=True)  # crawl/gc_freeze.py
 # Distributed mode (scrapy-redis frontier shared by N workers) when FINEWS_REDIS_URL is set.
@@ -82,8 +84,16 @@ FINEWS_REDIS_URL = env_str("FINEWS_REDIS_URL", "")
 FINEWS_REDIS_IDLE_SECONDS = env_float("FINEWS_REDIS_IDLE_SECONDS", 5)
 FINEWS_REDIS_LEASE_SECONDS = env_float("FINEWS_REDIS_LEASE_SECONDS", 30)
 ADDONS = {"finews_crawler.crawl.distributed.DistributedMode": 0}
+# `scrapy check`: `@site SETTING PATH` requests PATH on the host a setting names (contracts.py).
+SPIDER_CONTRACTS = {"finews_crawler.crawl.contracts.SiteUrlContract": 10}
 LOG_FORMATTER = "finews_crawler.crawl.logformatter.FinewsLogFormatter"
 LOG_LEVEL = env_str("FINEWS_LOG_LEVEL", "INFO")
+
+# Push of new and changed articles (finews_crawler/push): off unless a target is named.
+FINEWS_PUSH_REDIS = env_str("FINEWS_PUSH_REDIS", "")
+FINEWS_PUSH_STREAM = env_str("FINEWS_PUSH_STREAM", "")
+FINEWS_PUSH_WEBHOOK = env_str("FINEWS_PUSH_WEBHOOK", "")
+FINEWS_PUSH_SECRET = env_str("FINEWS_PUSH_SECRET", "")
 
 # Storage: the embedded SQLite file unless FINEWS_STORE names another store.
 FINEWS_STORE = env_str("FINEWS_STORE", "")
@@ -115,3 +125,5 @@ HTTPCACHE_DIR = "httpcache"
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# `-O x.csv`: stocks, boards, images and tags as JSON cells, dates ISO 8601 (not Python reprs).
+FEED_EXPORTERS = {"csv": "finews_crawler.exporters.csv_feed.JsonFieldsCsvItemExporter"}

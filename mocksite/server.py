@@ -22,7 +22,9 @@ from aiohttp import web
 
 from . import faults as fault_injection
 from . import render
+from .clist import register as register_clist
 from .corpus import MAX_ARTICLES, Headline, MockCorpus
+from .index import index_page
 from .wires import WireSet
 from .wires import options as wire_options
 from .wires import register as register_wires
@@ -142,6 +144,10 @@ async def market_webapi(request: web.Request) -> web.Response:
     return _json({"record": recs, "total": _total(corpus, 3, rem)})
 
 
+async def index(request: web.Request) -> web.Response:
+    return _html(index_page(request.app[CORPUS_KEY], _base(request)))
+
+
 async def robots(request: web.Request) -> web.Response:
     return web.Response(text=render.ROBOTS_TXT, content_type="text/plain", charset="utf-8")
 
@@ -250,6 +256,7 @@ def make_app(
     r.add_get(r"/news/{col:\d+}," + aid + ".html", article)
     r.add_get("/web/webapi", webapi)
     r.add_get("/information/newmarket/web/webapi", market_webapi)
+    r.add_get("/", index)
     r.add_get("/robots.txt", robots)
     r.add_get("/js/newsshare.js", newsshare_js)
     r.add_get(f"/_truth/{aid}.json", truth_one)
@@ -260,6 +267,7 @@ def make_app(
         r.add_get(path, handler)
         r.add_post(path, handler)
     register_wires(app, wires if wires is not None else WireSet.build(corpus.seed))
+    register_clist(app)
     return app
 
 
@@ -361,9 +369,10 @@ def build_parser(prog: str = "python -m mocksite") -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry (also behind ``finews mock-site``); returns the process exit code."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m mocksite") -> int:
+    """CLI entry (also behind ``finews mock-site``, which names itself as `prog`); returns the
+    process exit code."""
+    args = build_parser(prog).parse_args(argv)
     try:
         corpus = MockCorpus(args.seed, args.articles)
         faults = fault_injection.parse_faults(args.faults, args.fault_seed, args.fault_rule)

@@ -30,6 +30,7 @@ from finews_crawler.storage.base import FAILED, UpsertOutcome, clear_resolved
 from finews_crawler.storage.offthread import StoreUnavailable, call_store, wait_for
 from finews_crawler.storage.spool import DrainReport, Spool, SpoolingStore, spool_mode
 from pipelines.stage import Stage
+from pipelines.tagging import learn, tagger_of
 
 logger = logging.getLogger("finews.store")
 
@@ -135,6 +136,7 @@ class StorePipeline(Stage):
             outcomes = self.run.store.upsert_articles(articles)
             clear_resolved(self.run.store, outcomes)
             self._count(batch, outcomes)
+            learn(self.run.store, _stored(batch, outcomes), tagger_of(self.run))
             return
         self._queued.append(batch)
         self._queued_articles += len(batch)
@@ -158,12 +160,27 @@ class StorePipeline(Stage):
                         self._count(batch, outcomes)
                     except Exception:  # written: counting must not stop the writer
                         logger.exception("counting %d stored article(s) failed", len(batch))
+                    await self._learn(batch, outcomes)
                 self._queued.popleft()
                 self._queued_articles -= len(batch)
                 self._wake()
         finally:
             self._writing = False
             self._wake()
+
+    async def _learn(self, batch: list[dict], outcomes: list[UpsertOutcome]) -> None:
+        """Teach the security master what the stored articles name (off the reactor)."""
+        stored = _stored(batch, outcomes)
+        if not stored:
+            return
+        store, tagger = self.run.store, tagger_of(self.run)
+        with contextlib.suppress(Exception):  # learn() logs; an away store only delays it
+            if isinstance(store, SpoolingStore):
+                await wait_for(store.submit(learn, store.inner, stored, tagger))
+            else:
+                await call_store(
+                    store, learn, store, stored, tagger, wait_seconds=self.retry_seconds
+                )
 
     async def _write(self, batch: list[dict]) -> list[UpsertOutcome]:
         store = self.run.store
@@ -278,6 +295,11 @@ class StorePipeline(Stage):
         self.run.count("failures", left)
         self.run.count("failures/store", left)
         logger.warning("unfinished: %s", reason)
+
+
+def _stored(batch: list[dict], outcomes: list[UpsertOutcome]) -> list[dict]:
+    """The articles of a batch that are in the store now (new, updated or unchanged)."""
+    return [doc for doc, outcome in zip(batch, outcomes, strict=False) if outcome.status != FAILED]
 
 
 def _upsert(store: Any, batch: list[dict]) -> list[UpsertOutcome]:

@@ -77,7 +77,13 @@ def generated_cases(corpus: MockCorpus) -> dict[str, tuple[str, str, dict, dict]
         cases[name] = (
             "page.html",
             render.article_page(article, BASE, []),
-            {"url": BASE + path.format(id=article.id), "content_type": "text/html", "context": {}},
+            {
+                "url": BASE + path.format(id=article.id),
+                "content_type": "text/html",
+                "context": {},
+                # article paths are East Money's only on its hosts and declared mirrors
+                "settings": {"FINEWS_EASTMONEY_MIRRORS": BASE},
+            },
             expected_from_truth(article.truth(), minute_precision=True),
         )
     return cases

@@ -189,6 +189,8 @@ def test_crawl_of_the_served_corpus_never_crashes(start_mock_site, tmp_path) -> 
         f"urls_file={urls_file}",
         "-s",
         "DOWNLOAD_TIMEOUT=2",
+        "-s",
+        f"FINEWS_EASTMONEY_MIRRORS={site.base_url}",  # the cases' article paths, served here
         timeout=CRAWL_TIMEOUT,
     )
     assert result.returncode == 1  # the corpus holds failures: the crawl says so

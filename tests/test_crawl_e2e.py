@@ -8,6 +8,7 @@ from finews_crawler.parsing.dates import parse_datetime
 from finews_crawler.storage import open_store
 from tests.conftest import launch_mock_site
 from tests.crawl_helpers import crawl, write_urls
+from tests.stock_truth import named_in_text, shown
 from tests.stub_server import stub_server
 
 ARTICLES = 240
@@ -35,14 +36,23 @@ def test_crawl_stores_every_article_exactly_as_the_truth(site, tmp_path) -> None
         for article in store.iter_articles():
             truth = site.corpus.by_id(article["_id"]).truth()
             for name in CHECKED_FIELDS:
-                if article[name] != truth[name]:
-                    mismatches.append((article["_id"], name, article[name], truth[name]))
+                got = shown(article[name]) if name == "stocks" else article[name]
+                if got != truth[name]:
+                    mismatches.append((article["_id"], name, got, truth[name]))
+            if named_in_text(article):
+                mismatches.append((article["_id"], "name tags", named_in_text(article)))
             if article["published_at"] != parse_datetime(truth["published_at"]):
                 mismatches.append((article["_id"], "published_at", article["published_at"]))
             assert article["url"] == f"https://finance.eastmoney.com/a/{article['_id']}.html"
             assert article["source_url"].startswith(site.base_url)
         assert mismatches == []
         assert list(store.iter_failures()) == []
+        # the store stage taught the security master every name the pages showed
+        names = {(r["market"], r["code"]): r["names"] for r in store.securities.iter()}
+        for i in range(ARTICLES):
+            for stock in site.corpus.truth(i)["stocks"]:
+                if stock["name"]:
+                    assert stock["name"] in names[(stock["market"], stock["code"])]
 
     second = crawl(store_uri, "newsshare", "-a", f"urls_file={urls}")
     assert second.returncode == 0, second.stderr[-2000:]
@@ -54,7 +64,8 @@ def test_crawl_stores_every_article_exactly_as_the_truth(site, tmp_path) -> None
 
 
 def test_mirrors_and_routes_lead_to_one_record(site, tmp_path) -> None:
-    """The same article via 127.0.0.1 and localhost, share page and article page: one record."""
+    """The same article via 127.0.0.1 and localhost, share page and article page: one record
+    (the article-page paths are East Money's on declared mirrors only)."""
     store_uri = f"sqlite:///{tmp_path}/mirrors.sqlite3"
     article = site.corpus.article(5)
     mirror = site.base_url.replace("127.0.0.1", "localhost")
@@ -64,7 +75,8 @@ def test_mirrors_and_routes_lead_to_one_record(site, tmp_path) -> None:
         f"{site.base_url}/a/{article.id}.html",
         f"{mirror}/news/1350,{article.id}.html",
     ]
-    result = crawl(store_uri, "newsshare", "-a", "url=" + ",".join(urls))
+    mirrors = f"FINEWS_EASTMONEY_MIRRORS={site.base_url},{mirror}"
+    result = crawl(store_uri, "newsshare", "-a", "url=" + ",".join(urls), "-s", mirrors)
     assert result.returncode == 0, result.stderr[-2000:]
     with open_store(store_uri) as store:
         assert store.count_articles() == 1
@@ -72,6 +84,23 @@ def test_mirrors_and_routes_lead_to_one_record(site, tmp_path) -> None:
         assert stored["title"] == article.truth()["title"]
         # Share route and API carry the seconds; the article page only minutes: one instant wins.
         assert stored["published_at"].second in (0, parse_datetime(article.showtime).second)
+
+
+def test_article_paths_on_an_undeclared_host_are_not_east_moneys(site, tmp_path) -> None:
+    """`/a/<18 digits>.html` on a host nobody declared is any news page (the generic reader),
+    not an East Money article; the share page is East Money's own software on any host."""
+    store_uri = f"sqlite:///{tmp_path}/undeclared.sqlite3"
+    article = site.corpus.article(6)
+    mirror = site.base_url.replace("127.0.0.1", "localhost")
+    urls = [
+        f"{mirror}/a/{article.id}.html",
+        f"{mirror}/html_News/NewsShare.html?infoCode={article.info_code}",
+    ]
+    result = crawl(store_uri, "newsshare", "-a", "url=" + ",".join(urls))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open_store(store_uri) as store:
+        sources = sorted(doc["source"] for doc in store.iter_articles())
+    assert sources == ["eastmoney", "generic"]
 
 
 @pytest.fixture

@@ -63,11 +63,18 @@ def as_stored(truth: dict[str, Any]) -> dict[str, Any]:
         "media": truth["media"],
         "importance": truth["importance"],
         "stocks": [
-            {"code": s["code"], "market": s["market"], "secid": s["notation"], "name": s["name"]}
+            {
+                "code": s["code"],
+                "market": s["market"] or "OTHER",  # undocumented number: secid as given
+                "secid": s["notation"],
+                "name": s["name"],
+                "via": "source",
+            }
             for s in truth["stocks"]
         ],
         "boards": [
-            {"code": b["code"], "secid": b["notation"], "name": b["name"]} for b in truth["boards"]
+            {"code": b["code"], "secid": b["notation"], "name": b["name"], "via": "source"}
+            for b in truth["boards"]
         ],
     }
 
@@ -80,8 +87,21 @@ def mismatches(articles: dict[str, dict[str, Any]], expected: list[dict[str, Any
             wrong.append((want["_id"], "missing"))
             continue
         for name, value in want.items():
-            if got.get(name) != value:
-                wrong.append((want["_id"], name, got.get(name), value))
+            have = got.get(name)
+            if name in ("stocks", "boards"):  # the source's list first; then the tagger's
+                extra = (have or [])[len(value) :]
+                # The truth's keys; a name the list leaves out may come from the text.
+                have = [
+                    {
+                        key: None if key == "name" and not listed["name"] else entry.get(key)
+                        for key in listed
+                    }
+                    for entry, listed in zip((have or [])[: len(value)], value, strict=False)
+                ]
+                if any(entry.get("via") == "source" for entry in extra):
+                    wrong.append((want["_id"], name, "extra entries marked as the source's", extra))
+            if have != value:
+                wrong.append((want["_id"], name, have, value))
     return wrong
 
 
@@ -136,10 +156,11 @@ def expected_from_raw(raw: dict[str, Any]) -> dict[str, Any]:
         number, _, code = secid.partition(".")
         if number == "90":
             if secid not in [b["secid"] for b in boards]:
-                boards.append({"code": code, "secid": secid, "name": None})
+                boards.append({"code": code, "secid": secid, "name": None, "via": "source"})
         elif secid not in [s["secid"] for s in stocks]:
-            stocks.append({"code": code, "market": market_of(number, code), "secid": secid})
-            stocks[-1]["name"] = None
+            market = market_of(number, code) or "OTHER"  # undocumented: secid as given
+            stocks.append({"code": code, "market": market, "secid": secid})
+            stocks[-1].update(name=None, via="source")
     body = _HEADLINE.sub("", raw["summary"].strip(), count=1)
     outlet = _OUTLET.search(body)
     shown = datetime.strptime(raw["showTime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)

@@ -10,14 +10,16 @@ import json
 import os
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from finews_crawler.config import project_settings
 from finews_crawler.crawl.incremental import parse_since
 from finews_crawler.crawl.middlewares import retry_after_seconds
-from finews_crawler.sources import ExtractionError, Page, adapter_for
+from finews_crawler.sources import ExtractionError, Page, adapter_for, configure_sources
 from finews_crawler.storage import open_store
 from mocksite import render
 from mocksite.corpus import MockCorpus
@@ -26,6 +28,15 @@ from tests.crawl_helpers import finews_command
 
 CRAWL_TIMEOUT = 180
 TEXT_API = "/NewsData/GetNewsText.do?id="
+
+
+@pytest.fixture(autouse=True)
+def feed_host_declared() -> Iterator[None]:
+    """The pages built here come from `feed.test`, declared as the feed host like a user's
+    FINEWS_FEED_BASE would (feed paths are East Money's only on its configured hosts)."""
+    configure_sources({**project_settings().copy_to_dict(), "FINEWS_FEED_BASE": "http://feed.test"})
+    yield
+    configure_sources(project_settings())
 
 
 def crawl_command(store: Path, spider: str, base: str, *extra: str) -> list[str]:

@@ -381,7 +381,8 @@ def test_misc_routes(mock_site: Any) -> None:
     status, _, body = mock_site.get("/robots.txt")
     assert status == 200 and b"Allow: /" in body
     assert mock_site.get("/js/newsshare.js")[0] == 200
-    for path in ("/", "/nope", "/a/123.html", "/a/abc.html", "/news/x,202201032300000000.html"):
+    assert mock_site.get("/")[0] == 200  # the index page (tests/test_frictions.py)
+    for path in ("/nope", "/a/123.html", "/a/abc.html", "/news/x,202201032300000000.html"):
         assert mock_site.get(path)[0] == 404, path
 
 

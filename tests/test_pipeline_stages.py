@@ -18,6 +18,7 @@ from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
 from tests.shared_data import SAMPLE_POST, require
+from tests.stock_truth import shown
 
 CODE = "NW202204132342000001"
 API_URL = f"http://mirror.test/NewsData/GetNewsText.do?id={CODE}"
@@ -126,9 +127,10 @@ def test_normalize_builds_the_article(run) -> None:
         article["body_text"]
         == "星辰科技(300999)今日公告，拟投资建设新工厂。\n公司表示<项目>将分两期实施。"
     )
-    assert article["stocks"] == [
+    assert shown(article["stocks"]) == [
         {"code": "300999", "market": "SZ", "secid": "0.300999", "name": "星辰科技"}
     ]
+    assert article["stocks"][0]["via"] == "quote"  # the quote block comes first
     assert article["images"] == ["https://img.test/a.jpg"]
     assert "display:none" not in article["body_html"]
     assert "EmImageRemark" not in article["body_html"]

@@ -84,9 +84,9 @@ def test_from_html_orders_dedupes_and_names() -> None:
         '</span><span id="bk_90.BK0473"><a class="keytip" data-code="90,BK0473">证券</a></span></p>'
     )
     securities, boards = stock_codes.from_html(fragment, em_stocks.stock_mention)
-    assert [s.as_dict() for s in securities] == [
-        {"code": "600123", "market": "SH", "secid": "1.600123", "name": "宏达电子"},
-        {"code": "300999", "market": "SZ", "secid": "0.300999", "name": "星辰科技"},
+    assert [(s.code, s.market, s.secid, s.name, s.via) for s in securities] == [
+        ("600123", "SH", "1.600123", "宏达电子", "quote"),
+        ("300999", "SZ", "0.300999", "星辰科技", "link"),
     ]
     assert [b.as_dict() for b in boards] == [
         {"code": "BK0473", "secid": "90.BK0473", "name": "证券"}

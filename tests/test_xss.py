@@ -148,7 +148,12 @@ def test_no_vector_survives_in_the_jekyll_post(stored, n: int) -> None:
     article = stored["articles"][code(n)[2:]]
     post = render_post(article, SiteOptions())
     front, body, after = _split_post(post)
-    assert set(front) == {"layout", "title", "date", "categories", "tags"}  # nothing injected
+    # Nothing injected: only the keys the exporter writes (README "Jekyll site").
+    assert set(front) <= {"layout", "title", "date", "categories", "tags", "media", "stocks"} | {
+        "stock_pages",
+        "source_link",
+    }
+    assert not front.get("source_link") or re.match(r"https?://", front["source_link"])
     assert front["title"] == article["title"]
     assert re.fullmatch(r"[a-z0-9-]+", front["categories"])
     assert_inert(body, "jekyll body")

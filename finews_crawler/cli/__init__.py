@@ -6,10 +6,14 @@ add_arguments(parser) and run(args)); crawls run through Scrapy.
 finews crawl SPIDER [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-O out.jsonl] [-L LEVEL]
 finews schedule --every 5m | --cron "*/5 * * * *" | --once -- SPIDER [crawl options]
 finews fetch URL|INFOCODE... [-] [--table] [--no-store] [--allow-private]
-finews export jsonl [--since D] [--until D] [--media M] [--stock C] [--out FILE]
-finews export jekyll --out SITE_DIR [--since-last]      finews import-posts DIR|FILE...
+finews export jsonl|csv|parquet [--since D] [--until D] [--media M] [--stock C] [--out FILE]
+finews export jekyll --out SITE_DIR [--since-last] [--per-page N]   finews import-posts DIR|FILE...
+finews push --redis URL [--stream NAME] | --webhook URL --secret S [--follow]
 finews show ID   finews count   finews failures   finews retry-failures   finews replay
+finews articles [--stock S] [--since 1d] [--json]   finews runs   finews failures dismiss ID
+finews serve [--host H] [--port N]                  (read-only HTTP API, extra 'serve')
 finews mock-site [--port N] [--articles N] [--seed S]   finews demo   finews bench [--quick]
+finews tag [--jsonl] < text     finews securities refresh | show CODE | import FILE | export
 Global options (--store URI) go before or after the command.
 """
 
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finews_crawler.cli import (
+    articles,
     bench,
     count,
     crawl,
@@ -30,10 +35,15 @@ from finews_crawler.cli import (
     fetch,
     import_posts,
     mock_site,
+    push,
     replay,
     retry_failures,
+    runs,
     schedule,
+    securities,
+    serve,
     show,
+    tag,
 )
 from finews_crawler.cli.common import global_options
 
@@ -45,12 +55,18 @@ COMMANDS: dict[str, ModuleType] = {
     "import-posts": import_posts,
     "show": show,
     "count": count,
+    "articles": articles,
+    "runs": runs,
     "failures": failures,
+    "serve": serve,
     "retry-failures": retry_failures,
     "replay": replay,
+    "push": push,
     "mock-site": mock_site,
     "demo": demo,
     "bench": bench,
+    "tag": tag,
+    "securities": securities,
 }
 
 

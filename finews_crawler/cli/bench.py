@@ -1,5 +1,6 @@
 """`finews bench [--quick] [--only PART...]`: the benchmarks against peers (development package
-`bench`; its own options are passed through)."""
+`bench`; its own options are passed through). `finews bench tagging [...]` runs the stock
+tagging benchmark (bench/tagging.py) on the shared real wire days."""
 
 from __future__ import annotations
 
@@ -16,5 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.passed[:1] == ["tagging"]:
+        return int(dev_import("bench.tagging", "bench", "bench").main(args.passed[1:]))
     main = dev_import("bench.runner", "bench", "bench").main
     return int(main(args.passed))

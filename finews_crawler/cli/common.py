@@ -21,7 +21,8 @@ def global_options() -> argparse.ArgumentParser:
     options.add_argument(
         "--store",
         default=argparse.SUPPRESS,
-        help="store URI (default: $FINEWS_STORE or sqlite:///data/finews.sqlite3)",
+        help="store URI (default: $FINEWS_STORE, else data/finews.sqlite3 in $FINEWS_HOME or in"
+        " the project folder: the nearest one holding scrapy.cfg)",
     )
     return options
 

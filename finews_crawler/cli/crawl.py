@@ -12,6 +12,7 @@ from typing import Any
 
 HELP = "run a spider (all Scrapy crawl options work; finews crawl --help lists the spiders)"
 PASS_THROUGH = True
+QUIET_LOG_LEVEL = "WARNING"
 USAGE = "finews crawl SPIDER [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-O FILE] [-L LEVEL]"
 
 
@@ -66,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from scrapy.cmdline import execute
 
     settings = args.config.scrapy_settings()
+    if "FINEWS_LOG_LEVEL" not in args.config.env:
+        # Quiet by default: the progress line and the summary, warnings and errors; -L INFO
+        # (or FINEWS_LOG_LEVEL) for Scrapy's own lines. -L/-s are "cmdline" and win over this.
+        settings.set("LOG_LEVEL", QUIET_LOG_LEVEL, priority="project")
     try:
         execute(["scrapy", "crawl", *args.passed], settings=settings)
     except SystemExit as exit_:

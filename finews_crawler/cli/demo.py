@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.config.store_uri:  # outside a project, nothing named: say so before starting
+        from finews_crawler.config import NO_STORE
+
+        print(f"finews demo: {NO_STORE}", file=sys.stderr)
+        return 2
     return run_demo(args.articles, args.seed, args.config.store_uri)
 
 

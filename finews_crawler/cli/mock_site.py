@@ -17,4 +17,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     main = dev_import("mocksite.__main__", "mock-site", "mock").main
-    return int(main(args.passed))
+    return int(main(args.passed, prog="finews mock-site"))

@@ -14,7 +14,8 @@ HELP = "write the outage spool into the store"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--spool-dir", help="spool directory (default: $FINEWS_SPOOL_DIR or data/spool)"
+        "--spool-dir",
+        help="spool directory (default: $FINEWS_SPOOL_DIR, else data/spool in the project)",
     )
 
 

@@ -12,28 +12,27 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from pathlib import Path
+from typing import BinaryIO
 
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Request
 from scrapy.utils.request import RequestFingerprinterProtocol
 
 RECENT_LIMIT = 4096  # newest keys in a set; merged into the sorted array when it fills
-SEEN_FILE = "requests.seen"  # Scrapy's name and format: 2-byte big-endian length + bytes
-SIZE_BYTES = 2
+SEEN_FILE = "requests.seen"  # Scrapy's (< 2.19) name and format: one hex fingerprint a line
 
 
 def read_fingerprints(data: bytes) -> tuple[list[bytes], int]:
-    """The fingerprints of a requests.seen file and where its complete records end (a record
-    cut off by a crash is ignored)."""
+    """The fingerprints of a requests.seen file and where its complete lines end (a line cut
+    off by a crash, or one that is not hex, ends the readable part)."""
     fingerprints: list[bytes] = []
     position = 0
-    while position + SIZE_BYTES <= len(data):
-        size = int.from_bytes(data[position : position + SIZE_BYTES], "big")
-        fingerprint = data[position + SIZE_BYTES : position + SIZE_BYTES + size]
-        if len(fingerprint) < size:
+    while (end := data.find(b"\n", position)) >= 0:
+        try:
+            fingerprints.append(bytes.fromhex(data[position:end].decode("ascii")))
+        except ValueError:
             break
-        fingerprints.append(fingerprint)
-        position += SIZE_BYTES + size
+        position = end + 1
     return fingerprints, position
 
 
@@ -67,9 +66,9 @@ class CompactKeys:
 class CompactDupeFilter(RFPDupeFilter):
     """RFPDupeFilter with compact memory; same filtering, same JOBDIR file.
 
-    Only Scrapy's public surface is used (its `fingerprinter`, its `file` closed by its
-    `close`): the parent is built without the JOBDIR path, so it never loads the
-    fingerprints into its own set, and this class reads and appends the file itself."""
+    Only Scrapy's public surface is used (its `fingerprinter`, its `close`): the parent is
+    built without the JOBDIR path, so it never loads the fingerprints into its own set, and
+    this class reads and appends its own binary file."""
 
     def __init__(
         self,
@@ -80,15 +79,16 @@ class CompactDupeFilter(RFPDupeFilter):
     ) -> None:
         super().__init__(None, debug, fingerprinter=fingerprinter)
         self.keys = CompactKeys()
+        self.seen_file: BinaryIO | None = None
         if path:
-            self.file = Path(path, SEEN_FILE).open("a+b")  # noqa: SIM115 (closed by close())
-            self.file.seek(0)
-            data = self.file.read()
+            self.seen_file = Path(path, SEEN_FILE).open("a+b")  # noqa: SIM115 (see close())
+            self.seen_file.seek(0)
+            data = self.seen_file.read()
             fingerprints, end = read_fingerprints(data)  # a JOBDIR resume
             for fingerprint in fingerprints:
                 self.keys.add(key_of(fingerprint))
             if end < len(data):  # appends after a cut-off record would misalign the file
-                self.file.truncate(end)
+                self.seen_file.truncate(end)
 
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.fingerprinter.fingerprint(request)
@@ -96,6 +96,12 @@ class CompactDupeFilter(RFPDupeFilter):
         if key in self.keys:
             return True
         self.keys.add(key)
-        if self.file:
-            self.file.write(len(fingerprint).to_bytes(SIZE_BYTES, "big") + fingerprint)
+        if self.seen_file:
+            self.seen_file.write(fingerprint.hex().encode("ascii") + b"\n")
+            self.seen_file.flush()  # line by line, as Scrapy writes it (a crash loses none)
         return False
+
+    def close(self, reason: str) -> None:
+        if self.seen_file:
+            self.seen_file.close()
+        super().close(reason)

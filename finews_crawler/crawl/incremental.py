@@ -22,6 +22,8 @@ unfinished with a record, never ends paging silently.
 Options (spider arguments): `-a since=2024-05-01|6h|2d` backfills down to since (bounded by
 FINEWS_FEED_HARD_MAX_PAGES), `-a max_pages=N` bounds paging, `-a refresh=1` re-fetches known
 articles (bounded by FINEWS_FEED_MAX_PAGES unless since or max_pages say otherwise).
+Known entries that carry their whole item and a version (a wire item's edit time) are handed
+on again when their page is read, so an edit becomes a new revision without a refresh run.
 """
 
 from __future__ import annotations
@@ -105,9 +107,12 @@ class PagingOptions:
     def from_args(
         cls, since: str | None = None, max_pages: Any = None, refresh: Any = None
     ) -> PagingOptions:
-        pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
+        try:
+            pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
+        except ValueError:
+            pages = 0  # not a number: the same one-line refusal as a negative one
         if pages is not None and pages < 1:
-            raise ValueError(f"max_pages must be a positive number, got {max_pages!r}")
+            raise ValueError(f"max_pages must be a positive whole number, got {max_pages!r}")
         return cls(since=parse_since(since), max_pages=pages, refresh=flag(refresh))
 
     def limits(self, settings: Any = None) -> Limits:
@@ -290,9 +295,31 @@ class FeedPaging:
             )
             self.problem(feed, url, reason)  # its WARNING line: "failed [feed] URL: reason"
         await self._settle(feed, plan, run)
-        follow = [listing.entries[i] for i in [*plan.follow, *plan.refresh]]
+        chosen = [*plan.follow, *plan.refresh, *self._rechecks(listing, plan, known)]
+        follow = [listing.entries[i] for i in chosen]
         self.requested.update(str(f.context["article_id"]) for f in follow)
         return PageStep(follow=follow, next_page=plan.next_page, carry=plan.carry)
+
+    def _rechecks(self, listing: Any, plan: PagePlan, known: set[str]) -> list[int]:
+        """Known entries that carry their whole item and an edit marker (`feed_version`: a
+        wire item's modification time), on a page this run reads anyway: handed on again at
+        no fetch cost, so that an edited item becomes a new revision (an unchanged one is
+        counted `unchanged` by the store). Entries older than `since` are left alone."""
+        chosen = {*plan.follow, *plan.refresh}
+        since = self.limits.since
+        found = []
+        for index, entry in enumerate(listing.entries):
+            aid = str(entry.context["article_id"])
+            if index in chosen or aid not in known or aid in self.requested:
+                continue
+            if getattr(entry, "text", None) is None or not entry.context.get("feed_version"):
+                continue
+            published = published_us(entry.context.get("feed_published"))
+            if since is not None and published is not None and published < since:
+                continue
+            found.append(index)
+        self.count("rechecked", len(found))
+        return found
 
     def page_failed(self, feed: str, kind: str, number: int, carry: Any) -> PageStep:
         """A page that could not be read (its failure record is written by the caller)."""

@@ -8,6 +8,14 @@ Each article becomes `_posts/YYYY-MM-DD-<id>.md` in the archive's format:
     date: 2022-04-13 16:25:27 +0800
     categories: qingdaocaijingwang
     tags: 青岛财经网新闻
+    media: 青岛财经网
+    stocks:
+    - code: 600570.SH
+      name: 恒生电子
+      page: 600570-sh
+    stock_pages:
+    - 600570-sh
+    source_link: <the link its source adapter gives readers>
     ---
     <div class="article-body" markdown="0">
     <p>…sanitised body HTML…</p>
@@ -15,12 +23,19 @@ Each article becomes `_posts/YYYY-MM-DD-<id>.md` in the archive's format:
 
     <the link its source adapter gives readers (SourceAdapter.share_url), else its URL>
 
-    [返回青岛财经网新闻](/category/qingdaocaijingwang.html)｜[返回首页](/)
+    [返回青岛财经网新闻](../../../../category/qingdaocaijingwang.html)｜[返回首页](../../../../…)
 
-and each media gets `category/<slug>.html`. Safety, by construction rather than by hope:
+each media gets `category/<slug>.html`, each stock `stock/<code>-<market>.html`, and the index
+is paginated (jekyll_pages.py); the theme (jekyll_theme.py) links everything relatively. The
+keys up to `tags` and the body are the archive's format (`finews import-posts` reads them);
+`media`, `stocks`, `stock_pages` and `source_link` are what the layouts show.
+
+Safety, by construction rather than by hope:
 - front matter is written by PyYAML (title always double-quoted; any value with a line break
   or control character double-quoted with escapes), so quotes, colons, newlines and `---`
   in a title or media name stay inside one YAML scalar;
+- relative links in the body are resolved against the article's URL (links.py), so they
+  do not point into this site;
 - Markdown cannot reinterpret the body: it sits in one `<div markdown="0">` block;
 - Liquid cannot run: the body is sanitised HTML in which `{` and `}` are written as the
   character references `&#123;` / `&#125;` (the browser shows the same text; Liquid sees no
@@ -42,6 +57,8 @@ from typing import Any
 
 import yaml
 
+from finews_crawler.exporters import jekyll_pages, jekyll_theme
+from finews_crawler.exporters.links import absolute_links
 from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.sanitize import sanitize_html
 from finews_crawler.parsing.slugs import media_slug
@@ -170,23 +187,34 @@ def render_post(article: Mapping[str, Any], options: SiteOptions) -> str:
     """The whole post file for one stored article."""
     slug, tags, label = media_labels(article)
     published = local_time(article["published_at"])
-    header = front_matter(
-        {
-            "layout": "post",
-            "title": _Quoted(str(article.get("title") or "")),
-            "date": published.strftime("%Y-%m-%d %H:%M:%S %z"),
-            "categories": slug,
-            "tags": tags,
-        }
-    )
-    body = liquid_proof(sanitize_html(str(article.get("body_html") or "")).strip())
-    parts = [BODY_OPEN + body + BODY_CLOSE]
     link = source_link(article, options)
+    values: dict[str, Any] = {
+        "layout": "post",
+        "title": _Quoted(str(article.get("title") or "")),
+        "date": published.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "categories": slug,
+        "tags": tags,
+    }
+    media = _one_line(str(article.get("media") or ""))
+    if media:
+        values["media"] = media
+    stocks = jekyll_pages.post_stocks(article)
+    if stocks:
+        values["stocks"] = stocks
+        values["stock_pages"] = [stock["page"] for stock in stocks]
+    if link:
+        values["source_link"] = link
+    body = sanitize_html(str(article.get("body_html") or "")).strip()
+    base = str(article.get("url") or article.get("source_url") or "")
+    body = liquid_proof(absolute_links(body, base))
+    parts = [BODY_OPEN + body + BODY_CLOSE]
     if link:
         parts.append(f"<{link}>")
-    root = options.site_url.rstrip("/")
-    parts.append(f"[返回{markdown_text(label)}]({root}/category/{slug}.html)｜[返回首页]({root}/)")
-    return header + "\n\n".join(parts) + "\n"
+    # Relative unless a site URL is given: the post sits POST_DEPTH directories down.
+    root = options.site_url.rstrip("/") + "/" if options.site_url else "../" * POST_DEPTH
+    home = root if options.site_url else f"{root}index.html"  # file:// shows no index for /
+    parts.append(f"[返回{markdown_text(label)}]({root}category/{slug}.html)｜[返回首页]({home})")
+    return front_matter(values) + "\n\n".join(parts) + "\n"
 
 
 def render_category_page(slug: str, media: str | None) -> str:
@@ -194,29 +222,15 @@ def render_category_page(slug: str, media: str | None) -> str:
     return front_matter({"layout": "category", "title": _Quoted(label), "category": slug})
 
 
+def render_stock_page(entry: Mapping[str, Any]) -> str:
+    title = _Quoted(jekyll_pages.stock_title(entry))
+    return front_matter({"layout": "stock", "title": title, "stock": entry["page"]})
+
+
 # ---- the site ------------------------------------------------------------------------------
 
-SCAFFOLD = {
-    "_config.yml": "title: finews\ntimezone: Asia/Shanghai\nmarkdown: kramdown\n"
-    "permalink: /:categories/:year/:month/:day/:title:output_ext\n",
-    "_layouts/default.html": '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>'
-    '<meta charset="utf-8"><title>{{ page.title | escape }} | {{ site.title | escape }}'
-    "</title></head>\n<body>\n{{ content }}\n</body>\n</html>\n",
-    "_layouts/post.html": "---\nlayout: default\n---\n<article>\n"
-    '<h1 class="post-title">{{ page.title | escape }}</h1>\n'
-    '<p class="post-meta"><time datetime="{{ page.date | date_to_xmlschema }}">'
-    '{{ page.date | date: "%Y-%m-%d %H:%M:%S %z" }}</time></p>\n'
-    '<div class="post-content">\n{{ content }}\n</div>\n</article>\n',
-    "_layouts/category.html": "---\nlayout: default\n---\n<h1>{{ page.title | escape }}</h1>\n"
-    "<ul>\n{% for post in site.categories[page.category] %}"
-    '<li>{{ post.date | date: "%Y-%m-%d %H:%M" }} '
-    '<a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>\n'
-    "{% endfor %}</ul>\n",
-    "index.html": "---\nlayout: default\ntitle: finews\n---\n<ul>\n{% for post in site.posts %}"
-    '<li>{{ post.date | date: "%Y-%m-%d %H:%M" }} '
-    '<a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>\n'
-    "{% endfor %}</ul>\n",
-}
+SCAFFOLD = jekyll_theme.SCAFFOLD
+POST_DEPTH = jekyll_theme.POST_DEPTH
 
 
 @dataclass
@@ -227,6 +241,8 @@ class JekyllExport:
     unchanged: int = 0
     removed: int = 0  # stale files of articles whose date (hence file name) changed
     categories: int = 0
+    stocks: int = 0  # stock pages written
+    pages: int = 0  # index pages in the site
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -271,6 +287,47 @@ def _articles(store: Store, query: ArticleQuery, since: datetime | None) -> Iter
             yield article
 
 
+def _ours(path: Path, generated_prefix: str | None = None) -> bool:
+    """Missing, written by an earlier release unchanged, or one of our generated pages."""
+    if not path.exists():
+        return True
+    data = path.read_bytes()
+    return jekyll_theme.is_ours(data) or bool(
+        generated_prefix and data.startswith(generated_prefix.encode("utf-8"))
+    )
+
+
+def write_scaffold(site: Path) -> None:
+    """The theme's files, where missing or still an earlier release's (edited ones stay)."""
+    for relative, text in SCAFFOLD.items():
+        path = _inside(site, relative)
+        if _ours(path):
+            _write_if_changed(path, text)
+
+
+def write_index_pages(site: Path, per_page: int) -> int:
+    """index.html and page/<n>.html for every post now in _posts; returns the page count."""
+    total = sum(len(names) for names in _existing_posts(site / "_posts").values())
+    pages = jekyll_pages.index_pages(total, per_page)
+    for relative, values in pages.items():
+        path = _inside(site, relative)
+        if _ours(path, generated_prefix="---\nlayout: home\n"):
+            _write_if_changed(path, front_matter(values))
+    for stale in jekyll_pages.stale_index_pages(site, len(pages)):
+        stale.unlink(missing_ok=True)
+    return len(pages)
+
+
+def _write_stock_pages(site: Path, stocks: Mapping[str, Mapping[str, Any]]) -> int:
+    written = 0
+    for page, entry in stocks.items():
+        path = _inside(site, f"stock/{page}.html")
+        if not entry.get("name") and path.exists():
+            continue  # an earlier export may have known the name: keep it
+        written += _write_if_changed(path, render_stock_page(entry))
+    return written
+
+
 def export_jekyll(
     store: Store,
     site_dir: str | Path,
@@ -279,22 +336,21 @@ def export_jekyll(
     since_last: bool = False,
     options: SiteOptions | None = None,
     scaffold: bool = True,
+    per_page: int = jekyll_pages.PER_PAGE,
 ) -> JekyllExport:
-    """Write the posts and category pages of every matching article into site_dir.
+    """Write the posts, category, stock and index pages of every matching article.
 
     With since_last, only articles stored or updated since the previous export into the same
-    directory (checkpoint in the store) are written. Layouts and _config.yml are created only
-    when missing, so a site's own theme is never overwritten.
+    directory (checkpoint in the store) are written; the index pages always cover every post
+    in _posts. Theme files are created when missing (or upgraded when an earlier release
+    wrote them), so a site's own theme is never overwritten.
     """
     site = Path(site_dir).resolve()
     options = options or SiteOptions()
     result = JekyllExport()
     site.mkdir(parents=True, exist_ok=True)
     if scaffold:
-        for relative, text in SCAFFOLD.items():
-            path = _inside(site, relative)
-            if not path.exists():
-                _write_if_changed(path, text)
+        write_scaffold(site)
 
     started = datetime.now(UTC)
     since = None
@@ -305,6 +361,7 @@ def export_jekyll(
     posts_dir = _inside(site, "_posts")
     existing = _existing_posts(posts_dir)
     categories: dict[str, str | None] = {}
+    stocks: dict[str, dict[str, Any]] = {}
     for article in _articles(store, query or ArticleQuery(), since):
         try:
             name = post_filename(article)
@@ -323,10 +380,15 @@ def export_jekyll(
             result.unchanged += 1
         slug, _, _ = media_labels(article)
         categories.setdefault(slug, _one_line(str(article.get("media") or "")) or None)
+        for entry in jekyll_pages.post_stocks(article):
+            if not stocks.get(entry["page"], {}).get("name"):
+                stocks[entry["page"]] = entry
     for slug, media in categories.items():
         if _write_if_changed(
             _inside(site, f"category/{slug}.html"), render_category_page(slug, media)
         ):
             result.categories += 1
+    result.stocks = _write_stock_pages(site, stocks)
+    result.pages = write_index_pages(site, per_page)
     store.set_checkpoint(checkpoint_name(site), {"started_at": started.isoformat()})
     return result

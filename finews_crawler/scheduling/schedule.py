@@ -162,6 +162,8 @@ class Scheduler:
             self.ticks += 1
             if self.config.runs is not None and self.ticks >= self.config.runs:
                 break
+            if self.stop.is_set():  # stopped during the run: no tick comes due any more
+                break
             due = next(ticks)
             missed = 0
             while due < _now() - timedelta(seconds=1):  # came due while the run was going

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import Any
 
 from finews_crawler.sources.base import (
     Extracted,
@@ -34,6 +35,7 @@ __all__ = [
     "adapter_named",
     "all_adapters",
     "all_feeds",
+    "configure_sources",
     "feed_of_url",
     "identify",
 ]
@@ -51,6 +53,12 @@ def all_adapters() -> tuple[SourceAdapter, ...]:
         if isinstance(adapter, SourceAdapter):
             found.append(adapter)
     return tuple(sorted(found, key=lambda adapter: (adapter.priority, adapter.name)))
+
+
+def configure_sources(settings: Any) -> None:
+    """Hand every adapter the crawl's settings (its hosts and mirrors decide what it owns)."""
+    for adapter in all_adapters():
+        adapter.configure(settings)
 
 
 def adapter_for(url: str) -> SourceAdapter | None:

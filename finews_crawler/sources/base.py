@@ -141,6 +141,14 @@ class Extracted:
     stocks: list[Any] | None = None
     boards: list[Any] | None = None
     importance: int | None = None  # 0 ordinary, 1 important, 2 top, when the source says
+    # Wires: whether the title was made from the text (None: not a question for this source);
+    # the source's own time of its last edit; how the source wrote each listed security,
+    # board or futures contract (secid -> notation: "sh601633", "17:601669"); futures
+    # contracts (Boards), kept apart from boards.
+    title_derived: bool | None = None
+    modified: str | datetime | int | None = None
+    notations: dict[str, str] = field(default_factory=dict)
+    futures: list[Any] | None = None
 
 
 @dataclass
@@ -240,6 +248,10 @@ class SourceAdapter:
     def settings_defaults(self) -> dict[str, Any]:
         """Scrapy setting defaults this source brings (its hosts), read by settings.py."""
         return {}
+
+    def configure(self, settings: Any) -> None:
+        """Take this source's settings (hosts, declared mirrors) for the rest of the process;
+        called once per crawl before any URL is asked about. Until then: the defaults."""
 
     def share_url(self, article: Mapping[str, Any], settings: Any = None) -> str | None:
         """A public link to the article for readers (exports), None when the source has none."""

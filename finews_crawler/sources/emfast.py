@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from finews_crawler.parsing.html_text import escape_text
-from finews_crawler.parsing.stock_codes import Board, Security, from_market_code
+from finews_crawler.parsing.stocks import Board, Security, from_market_code
 from finews_crawler.sources.base import (
     CURSOR,
     FEED_ONLY_CONTEXT,
@@ -145,7 +145,7 @@ class EmFastAdapter(SourceAdapter):
                 paging=CURSOR,
                 first=lambda settings, count: request(settings, count, 1, ""),
                 next=after,
-                spiders=(FEED,),
+                spiders=(FEED, "wires"),  # also in the combined `wires` crawl
                 in_all=False,  # a wire is polled on its own schedule, not with the archive
             ),
         )

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 from finews_crawler.errors import callback_error
 from finews_crawler.items import RawPage
-from finews_crawler.sources import ExtractionError, Page, adapter_for
+from finews_crawler.sources import ExtractionError, Page, adapter_for, configure_sources
 
 _LIST_SEPARATOR = re.compile(r"\s+|,(?=\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|NW|nw|\d{18}(?:[,\s]|$)))")
 
@@ -32,6 +32,11 @@ def split_arg(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip(" ,") for part in _LIST_SEPARATOR.split(value) if part.strip(" ,")]
+
+
+def split_names(value: str | None) -> list[str]:
+    """`-a feeds=emnews,emmarket38` (or spaces): plain names, so every comma separates."""
+    return [part for part in re.split(r"[,\s]+", value or "") if part]
 
 
 def iter_lines(path: str | None) -> Iterator[str]:
@@ -52,6 +57,12 @@ def read_lines(path: str | None) -> list[str]:
 
 class FinewsSpider(scrapy.Spider):
     """Base for finews spiders: request helpers, navigation via adapters, RawPage output."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        # The sources learn the crawl's hosts and mirrors before the first URL is routed.
+        configure_sources(crawler.settings)
+        return super().from_crawler(crawler, *args, **kwargs)
 
     def page_request(
         self, url: str, context: dict[str, Any] | None = None, *, dont_filter: bool = False

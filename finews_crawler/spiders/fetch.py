@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.http import Response
 
+from finews_crawler.config import checking_contracts
 from finews_crawler.sources import all_adapters
 from finews_crawler.spiders.base import FinewsSpider, read_lines
 
@@ -81,11 +83,23 @@ class FetchSpider(FinewsSpider):
         super().__init__(*args, **kwargs)
         self.targets = split_targets(targets) + split_targets(url) + read_lines(urls_file)
         self.arguments = {"targets": self.targets}
-        if not self.targets:
+        if not self.targets and not checking_contracts():
             raise ValueError("fetch needs input: -a url=URL, -a targets='URL NW...' or urls_file")
         bad = [str(exc) for exc in map(_check, self.targets) if exc is not None]
         if bad:
             raise ValueError("; ".join(bad))
+
+    def parse_page(self, response: Response, context: dict[str, Any]) -> Iterable[Any]:
+        """A final page becomes one RawPage for the pipelines (FinewsSpider.parse_page); the
+        contract, for `scrapy check` against the mock site (finews_crawler/crawl/contracts.py):
+
+        @site FINEWS_SHARE_BASE /NewsData/GetNewsText.do?id=NW202201032300000000
+        @cb_kwargs {"context": {"target": "NW202201032300000000"}}
+        @returns items 1 1
+        @returns requests 0 0
+        @scrapes url final_url status text content_type context spider fetched_at
+        """
+        return super().parse_page(response, context)
 
     def start_page_requests(self) -> Iterable[scrapy.Request]:
         for target in self.targets:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import scrapy
+from scrapy.http import Response
 
+from finews_crawler.config import checking_contracts
 from finews_crawler.items import RawPage
 from finews_crawler.sources.eastmoney import as_info_code, share_url
 from finews_crawler.spiders.base import FinewsSpider, iter_lines, split_arg
@@ -57,7 +59,8 @@ class NewsShareSpider(FinewsSpider):
         # A bare 18-digit article number means its infoCode; a malformed code is still
         # requested, so that it ends as a failure record naming it.
         self.info_codes = [as_info_code(code) or code for code in split_arg(info_codes)]
-        if not self.start_urls_given and not self.info_codes and not urls_file:
+        given = self.start_urls_given or self.info_codes or urls_file
+        if not given and not checking_contracts():
             raise ValueError(
                 "newsshare needs input: -a url=URL[,URL...], -a urls_file=FILE"
                 " or -a info_codes=NW...[,NW...]"
@@ -69,3 +72,14 @@ class NewsShareSpider(FinewsSpider):
             yield self.start_request_or_failure(url)
         for code in self.info_codes:
             yield self.start_request_or_failure(share_url(base, code), {"info_code": code})
+
+    def parse_page(self, response: Response, context: dict[str, Any]) -> Iterable[Any]:
+        """A share page leads to its article's text API (FinewsSpider.parse_page); the
+        contract, for `scrapy check` against the mock site (finews_crawler/crawl/contracts.py):
+
+        @site FINEWS_SHARE_BASE /html_News/NewsShare.html?infoCode=NW202201032300000000
+        @cb_kwargs {"context": {}}
+        @returns requests 1 1
+        @returns items 0 0
+        """
+        return super().parse_page(response, context)

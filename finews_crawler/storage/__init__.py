@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from finews_crawler.config import env_str
+from finews_crawler.config import NO_STORE, default_store_uri, env_str
 from finews_crawler.storage.base import (
     NEW,
     UNCHANGED,
@@ -12,15 +12,15 @@ from finews_crawler.storage.base import (
     StoreError,
     UpsertOutcome,
 )
-
-DEFAULT_STORE_URI = "sqlite:///data/finews.sqlite3"
+from finews_crawler.storage.query import FailureQuery, RunQuery
 
 __all__ = [
-    "DEFAULT_STORE_URI",
     "NEW",
     "UNCHANGED",
     "UPDATED",
     "ArticleQuery",
+    "FailureQuery",
+    "RunQuery",
     "Store",
     "StoreError",
     "UpsertOutcome",
@@ -30,8 +30,12 @@ __all__ = [
 
 
 def store_uri(uri: str | None = None) -> str:
-    """The URI to use: explicit, else $FINEWS_STORE, else the embedded default."""
-    return uri or env_str("FINEWS_STORE") or DEFAULT_STORE_URI
+    """The URI to use: explicit, else $FINEWS_STORE, else the project's embedded store
+    (config.default_store_uri); with none of them, StoreError saying how to name one."""
+    uri = uri or env_str("FINEWS_STORE") or default_store_uri()
+    if not uri:
+        raise StoreError(NO_STORE)
+    return uri
 
 
 def open_store(uri: str | None = None) -> Store:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from finews_crawler import article as article_schema
+from finews_crawler.storage.outbox import Outbox
+from finews_crawler.storage.query import ArticleQuery, FailureQuery, RunQuery
 
 T = TypeVar("T")
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -35,17 +37,6 @@ class UpsertOutcome:
     article: dict[str, Any]
     error: str | None = None  # why, when status is FAILED
     previous: dict[str, Any] | None = None  # the replaced record, when status is UPDATED
-
-
-@dataclass
-class ArticleQuery:
-    """Filters for reading articles back (exports, `finews show`)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    media: str | None = None
-    stock: str | None = None
-    ids: list[str] = field(default_factory=list)
 
 
 def utcnow() -> datetime:
@@ -164,6 +155,26 @@ class Store(ABC):
     def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
         """Most recent runs first."""
 
+    # ---- the query layer (storage/query.py): newest first, limited, one per backend ----------
+
+    def find_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        """Articles matching `query`, newest first (published_at, then _id, descending),
+        at most `query.limit`, below `query.after`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot run article queries")
+
+    def find_failures(self, query: FailureQuery) -> Iterator[dict[str, Any]]:
+        """Failure records matching `query`, most recently seen first."""
+        raise NotImplementedError(f"{type(self).__name__} cannot run failure queries")
+
+    def find_runs(self, query: RunQuery) -> Iterator[dict[str, Any]]:
+        """Run records matching `query`, most recent start first."""
+        raise NotImplementedError(f"{type(self).__name__} cannot run run queries")
+
+    def stock_codes_named(self, name: str) -> set[str]:
+        """Codes stored articles give a security called `name` (`stocks[].name`): how a
+        stock name resolves until a security master is in the store."""
+        raise NotImplementedError(f"{type(self).__name__} cannot look up stock names")
+
     @abstractmethod
     def get_checkpoint(self, name: str) -> Any: ...
 
@@ -185,6 +196,18 @@ class Store(ABC):
     @abstractmethod
     def get_feed_coverage(self, feed: str) -> tuple[int | None, list[tuple[int, int]]]:
         """(floor or None, the stored intervals, possibly overlapping: readers take the union)."""
+
+    # ---- security master (storage/securities.py) ------------------------------------------
+
+    @property
+    def securities(self) -> Any:
+        """The security master (`upsert(facts)`, `find(code)`, `iter()`). AttributeError here
+        lets a wrapping store (the spool) hand the lookup to the store it wraps."""
+        raise AttributeError(f"{type(self).__name__} keeps no security master")
+
+    def outbox(self) -> Outbox:
+        """The outbox of new and changed articles (storage/outbox.py), for the publisher."""
+        raise StoreError(f"{type(self).__name__} keeps no outbox")
 
     @abstractmethod
     def close(self) -> None: ...

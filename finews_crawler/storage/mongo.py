@@ -27,6 +27,10 @@ Schema, for downstream readers (one database):
                         "<feed>:<lo>:<hi>", `feed`, `lo`, `hi` (microseconds since the epoch,
                         (lo, hi]); added only, merged by readers. Index: feed.
   feed_floors           `_id` = feed, `floor` (microseconds; lowered with `$min` only).
+  securities            the security master (storage/securities.py): `_id` = "SH:600570",
+                        code, market, kind, secid, names, first/last seen, learned_from.
+  <collection>_outbox   one per new or changed article revision (`_id` = seq), for push;
+                        `outbox_counters` hands out the seqs (storage/outbox.py).
 
 Every write is idempotent (`$set`/`$setOnInsert`, deterministic ids, attempt ids for failure
 counts), because a write retried across a reconnect or replayed from the spool may have been
@@ -70,7 +74,16 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import legacy_identity
+from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
+from finews_crawler.storage.query import (
+    FailureQuery,
+    RunQuery,
+    article_filter,
+    failure_filter,
+    run_filter,
+)
 from finews_crawler.storage.redact import redact_uri, redact_value
+from finews_crawler.storage.securities import MongoSecurities
 from finews_crawler.storage.spool import spool_mode
 
 logger = logging.getLogger("finews.store.mongo")
@@ -179,26 +192,6 @@ def fit_document(doc: dict[str, Any], limit: int = MAX_DOC_BYTES) -> dict[str, A
     return doc
 
 
-def article_filter(query: ArticleQuery | None) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    if query is None:
-        return found
-    published: dict[str, Any] = {}
-    if query.since is not None:
-        published["$gte"] = query.since
-    if query.until is not None:
-        published["$lt"] = query.until
-    if published:
-        found["published_at"] = published
-    if query.media:
-        found["media"] = query.media
-    if query.stock:
-        found["stocks.code"] = query.stock
-    if query.ids:
-        found["_id"] = {"$in": list(query.ids)}
-    return found
-
-
 # What downstream readers filter and sort on (documented above); `_id` is the key.
 ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, Any]], ...] = (
     ([("published_at", pymongo.DESCENDING)], {}),
@@ -206,6 +199,10 @@ ARTICLE_INDEXES: tuple[tuple[list[tuple[str, int]], dict[str, Any]], ...] = (
     ([("media", pymongo.ASCENDING)], {}),
     ([("url", pymongo.ASCENDING)], {}),
     ([("source", pymongo.ASCENDING), ("source_id", pymongo.ASCENDING)], {}),
+    # the query layer (storage/query.py): newest first with a (published_at, _id) cursor
+    ([("published_at", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)], {}),
+    ([("source", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)], {}),
+    ([("importance", pymongo.ASCENDING)], {}),
 )
 KEEP_INDEXES = {"_id_"} | {
     "_".join(f"{name}_{order}" for name, order in keys) for keys, _ in ARTICLE_INDEXES
@@ -255,6 +252,9 @@ class MongoStore(Store):
         self._checkpoints = db["checkpoints"]
         self._coverage = db["feed_coverage"]
         self._floors = db["feed_floors"]
+        self._securities_collection = db["securities"]
+        self._securities: MongoSecurities | None = None
+        self._outbox = MongoOutbox(db, self.target.collection)
         self._ready = False
         try:
             self._ensure_ready()
@@ -388,12 +388,19 @@ class MongoStore(Store):
                 current[incoming["_id"]] = outcome.article
                 changed[incoming["_id"]] = outcome.article
             outcomes.append(outcome)
-        failed.update(self._write_history(history))
-        failed.update(
+        # Entries before the articles: every stored revision has its entry (storage/outbox.py).
+        seqs = self._outbox.append(
+            entries_for([d for i, d in changed.items() if i not in failed], stored_before), now
+        )
+        refused = self._write_history(history)
+        refused.update(
             self._write_articles(
-                {i: d for i, d in changed.items() if i not in failed}, stored_before
+                {i: d for i, d in changed.items() if i not in failed and i not in refused},
+                stored_before,
             )
         )
+        self._outbox.void([seqs[i] for i in refused if i in seqs])  # never stored: skip them
+        failed.update(refused)
         if failed:
             for index, outcome in enumerate(outcomes):
                 reason = failed.get(outcome.article.get("_id", ""))
@@ -492,6 +499,27 @@ class MongoStore(Store):
         with cursor:
             yield from cursor
 
+    def find_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        cursor = self._articles.find(article_filter(query)).sort(
+            [("published_at", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)]
+        )
+        if query.limit is not None:
+            cursor = cursor.limit(query.limit)
+        with cursor.batch_size(500):
+            yield from cursor
+
+    def stock_codes_named(self, name: str) -> set[str]:
+        self._ensure_ready()
+        codes: set[str] = set()
+        for doc in self._articles.find({"stocks.name": name}, {"stocks": 1}):
+            codes.update(
+                s["code"]
+                for s in doc.get("stocks") or ()
+                if s.get("name") == name and s.get("code")
+            )
+        return codes
+
     def known_ids(self, article_ids: Iterable[str]) -> set[str]:
         self._ensure_ready()
         known: set[str] = set()
@@ -557,6 +585,17 @@ class MongoStore(Store):
             doc.pop("_id", None)
             yield doc
 
+    def find_failures(self, query: FailureQuery) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        cursor = self._failures.find(failure_filter(query), {"attempt_ids": 0}).sort(
+            [("last_seen_at", pymongo.DESCENDING), ("_id", pymongo.ASCENDING)]
+        )
+        if query.limit is not None:
+            cursor = cursor.limit(query.limit)
+        for doc in cursor:
+            doc.pop("_id", None)
+            yield doc
+
     # ---- runs and checkpoints ------------------------------------------------------------
 
     def record_run(self, run: Mapping[str, Any]) -> None:
@@ -567,6 +606,15 @@ class MongoStore(Store):
     def iter_runs(self, limit: int = 20) -> Iterator[dict[str, Any]]:
         self._ensure_ready()
         yield from self._runs.find().sort("started_at", pymongo.DESCENDING).limit(limit)
+
+    def find_runs(self, query: RunQuery) -> Iterator[dict[str, Any]]:
+        self._ensure_ready()
+        cursor = self._runs.find(run_filter(query)).sort(
+            [("started_at", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)]
+        )
+        if query.limit is not None:
+            cursor = cursor.limit(query.limit)
+        yield from cursor
 
     def get_checkpoint(self, name: str) -> Any:
         self._ensure_ready()
@@ -630,6 +678,18 @@ class MongoStore(Store):
             for doc in self._coverage.find({"feed": feed}, {"lo": 1, "hi": 1})
         ]
         return (int(floor["floor"]) if floor else None), intervals
+
+    @property
+    def securities(self) -> MongoSecurities:
+        """The security master (collection `securities`)."""
+        self._ensure_ready()
+        if self._securities is None:
+            self._securities = MongoSecurities(self._securities_collection)
+        return self._securities
+
+    def outbox(self) -> Outbox:
+        self._ensure_ready()
+        return self._outbox
 
     def close(self) -> None:
         from finews_crawler.storage.offthread import close_off_reactor

@@ -18,7 +18,8 @@ Settings (environment, or Scrapy settings of the same name):
   FINEWS_SPOOL      1/on: also start while the store is unreachable (scheduled runs);
                     0/off: never spool; unset: spool mid-crawl outages, but a crawl whose
                     store is unreachable at start fails fast.
-  FINEWS_SPOOL_DIR  where spool files live (default data/spool); one file per destination,
+  FINEWS_SPOOL_DIR  where spool files live (default data/spool in the project, as the store,
+                    else ~/.local/state/finews/spool); one file per destination,
                     named by a hash of the store's credential-free address.
 """
 
@@ -41,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from finews_crawler.config import env_str
+from finews_crawler.config import default_spool_dir, env_str
 from finews_crawler.flags import FALSE, TRUE
 from finews_crawler.storage.base import (
     FAILED,
@@ -52,11 +53,11 @@ from finews_crawler.storage.base import (
     clear_resolved,
 )
 from finews_crawler.storage.offthread import on_reactor_thread, run_on_reactor
+from finews_crawler.storage.query import FailureQuery, RunQuery
 from finews_crawler.storage.redact import redact_uri
 
 logger = logging.getLogger("finews.spool")
 
-DEFAULT_SPOOL_DIR = "data/spool"
 REPLAY_BATCH = 500
 T = TypeVar("T")
 
@@ -72,7 +73,7 @@ def spool_path(store: Store, directory: str | os.PathLike[str] | None = None) ->
     """data/spool/<hash>.jsonl: one spool per destination, never a password in its name."""
     key = getattr(store, "spool_key", "") or redact_uri(store.uri_for_display)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    base = Path(directory or env_str("FINEWS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
+    base = Path(directory or env_str("FINEWS_SPOOL_DIR") or default_spool_dir())
     return base / f"{digest}.jsonl"
 
 
@@ -532,6 +533,18 @@ class SpoolingStore(Store):
 
     def get_checkpoint(self, name: str) -> Any:
         return self.inner.get_checkpoint(name)
+
+    def find_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_articles(query)
+
+    def find_failures(self, query: FailureQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_failures(query)
+
+    def find_runs(self, query: RunQuery) -> Iterator[dict[str, Any]]:
+        return self.inner.find_runs(query)
+
+    def stock_codes_named(self, name: str) -> set[str]:
+        return self.inner.stock_codes_named(name)
 
     def close(self) -> None:
         """Close after every write made so far. On the reactor thread this returns at once:

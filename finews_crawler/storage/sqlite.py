@@ -30,6 +30,17 @@ from finews_crawler.storage.base import (
 )
 from finews_crawler.storage.intervals import merge_intervals
 from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
+from finews_crawler.storage.outbox import SQLITE_SCHEMA as OUTBOX_SCHEMA
+from finews_crawler.storage.outbox import Outbox, SQLiteOutbox, entries_for
+from finews_crawler.storage.query import (
+    FailureQuery,
+    RunQuery,
+    article_sql,
+    failure_sql,
+    limit_sql,
+    run_sql,
+)
+from finews_crawler.storage.securities import SQLiteSecurities
 
 ARTICLES_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -51,6 +62,15 @@ CREATE INDEX IF NOT EXISTS articles_source ON articles(source, source_id);
 CREATE INDEX IF NOT EXISTS articles_published_at ON articles(published_at DESC);
 CREATE INDEX IF NOT EXISTS articles_media ON articles(media);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE INDEX IF NOT EXISTS articles_newest ON articles(published_at DESC, _id DESC);
+CREATE INDEX IF NOT EXISTS articles_source_newest ON articles(source, published_at DESC);
+-- the query layer's stock filter (storage/query.py): which article mentions which code
+CREATE TABLE IF NOT EXISTS article_stocks (
+    code TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (code, article_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS article_stocks_article ON article_stocks(article_id);
 CREATE TABLE IF NOT EXISTS articles_history (
     article_id TEXT NOT NULL,
     revision INTEGER NOT NULL,
@@ -64,6 +84,7 @@ CREATE TABLE IF NOT EXISTS failures (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_article_id ON failures(article_id);
+CREATE INDEX IF NOT EXISTS failures_last_seen ON failures(last_seen_at DESC);
 CREATE TABLE IF NOT EXISTS crawl_runs (
     _id TEXT PRIMARY KEY,
     started_at TEXT,
@@ -84,6 +105,7 @@ CREATE TABLE IF NOT EXISTS feed_floors (
     floor INTEGER NOT NULL
 );
 """
+    + OUTBOX_SCHEMA
 )
 # Rows per feed beyond which an add also merges the feed's intervals (same transaction).
 COMPACT_ABOVE = 64
@@ -123,6 +145,7 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.uri_for_display = f"sqlite:///{self.path}"
+        self._securities: SQLiteSecurities | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -139,7 +162,10 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
+                indexed = self._has_table("article_stocks")
                 self._db.executescript(SCHEMA)
+                if not indexed:
+                    self._index_all_stocks()
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 return
             except sqlite3.OperationalError as exc:
@@ -182,6 +208,7 @@ class SQLiteStore(Store):
         outcomes: list[UpsertOutcome] = []
         with self._transaction():
             current = self._load_many({article["_id"] for article in articles})
+            stored_before = set(current)
             changed: dict[str, dict[str, Any]] = {}
             history: list[tuple[str, int, str]] = []  # earlier versions from this batch
             replaced: list[str] = []  # stored rows that become history: copied in SQL
@@ -228,6 +255,8 @@ class SQLiteStore(Store):
                     for doc in changed.values()
                 ],
             )
+            self._index_stocks(changed.values())
+            SQLiteOutbox.append(self._db, entries_for(changed.values(), stored_before), now)
         return outcomes
 
     def _keep_history(self, article_ids: list[str]) -> None:
@@ -242,6 +271,34 @@ class SQLiteStore(Store):
                 chunk,
             )
 
+    def _index_stocks(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Keep `article_stocks` equal to the stored documents' `stocks[].code`."""
+        docs = list(docs)
+        for chunk in chunks([doc["_id"] for doc in docs]):
+            self._db.execute(f"DELETE FROM article_stocks WHERE article_id IN ({marks})", chunk)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO article_stocks(code, article_id) VALUES (?, ?)",
+            [
+                (stock["code"], doc["_id"])
+                for doc in docs
+                for stock in doc.get("stocks") or ()
+                if isinstance(stock, Mapping) and stock.get("code")
+            ],
+        )
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+    def _index_all_stocks(self) -> None:
+        """A file written before `article_stocks` existed: fill it from the documents."""
+        with self._transaction():
+                "INSERT OR IGNORE INTO article_stocks(code, article_id)"
+                " SELECT json_extract(s.value, '$.code'), articles._id"
+                " FROM articles, json_each(articles.doc, '$.stocks') AS s"
+                " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+    def outbox(self) -> Outbox:
+        return SQLiteOutbox(self._db)
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
@@ -267,36 +324,12 @@ class SQLiteStore(Store):
     def count_history(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM articles_history").fetchone()[0]
 
-    def _where(self, query: ArticleQuery | None) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if query is not None:
-            if query.since is not None:
-                clauses.append("published_at >= ?")
-                params.append(query.since.isoformat())
-            if query.until is not None:
-                clauses.append("published_at < ?")
-                params.append(query.until.isoformat())
-            if query.media:
-                clauses.append("media = ?")
-                params.append(query.media)
-            if query.stock:
-                clauses.append(
-                    "EXISTS (SELECT 1 FROM json_each(doc, '$.stocks')"
-                    " WHERE json_extract(value, '$.code') = ?)"
-                )
-                params.append(query.stock)
-            if query.ids:
-                clauses.append(f"_id IN ({','.join('?' * len(query.ids))})")
-                params.extend(query.ids)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def count_articles(self, query: ArticleQuery | None = None) -> int:
-        where, params = self._where(query)
+        where, params = article_sql(query)
         return self._db.execute(f"SELECT COUNT(*) FROM articles{where}", params).fetchone()[0]
 
     def iter_articles(self, query: ArticleQuery | None = None) -> Iterator[dict[str, Any]]:
-        where, params = self._where(query)
+        where, params = article_sql(query)
         # A separate read connection keeps a long export from blocking this one's writes.
         reader = sqlite3.connect(self.path, timeout=30)
         try:
@@ -304,6 +337,29 @@ class SQLiteStore(Store):
                 f"SELECT doc FROM articles{where} ORDER BY published_at, _id", params
             )
             for (doc,) in cursor:
+                yield loads(doc)
+        finally:
+            reader.close()
+
+    def find_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        where, params = article_sql(query)
+        sql = f"SELECT doc FROM articles{where} ORDER BY published_at DESC, _id DESC"
+        return self._read(sql + limit_sql(query.limit), params)
+
+    def stock_codes_named(self, name: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT DISTINCT json_extract(s.value, '$.code') FROM articles,"
+            " json_each(articles.doc, '$.stocks') AS s WHERE json_extract(s.value, '$.name') = ?",
+            (name,),
+        )
+        return {code for (code,) in rows if code}
+
+    def _read(self, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+        """Rows of `sql` as documents, on a read connection of their own (a long read never
+        blocks this connection's writes)."""
+        reader = sqlite3.connect(self.path, timeout=30)
+        try:
+            for (doc,) in reader.execute(sql, params):
                 yield loads(doc)
         finally:
             reader.close()
@@ -355,6 +411,11 @@ class SQLiteStore(Store):
         for (doc,) in rows:
             yield loads(doc)
 
+    def find_failures(self, query: FailureQuery) -> Iterator[dict[str, Any]]:
+        where, params = failure_sql(query)
+        sql = f"SELECT doc FROM failures{where} ORDER BY last_seen_at DESC, url"
+        return self._read(sql + limit_sql(query.limit), params)
+
     # ---- runs and checkpoints ------------------------------------------------------------
 
     def record_run(self, run: Mapping[str, Any]) -> None:
@@ -370,6 +431,11 @@ class SQLiteStore(Store):
         ).fetchall()
         for (doc,) in rows:
             yield loads(doc)
+
+    def find_runs(self, query: RunQuery) -> Iterator[dict[str, Any]]:
+        where, params = run_sql(query)
+        sql = f"SELECT doc FROM crawl_runs{where} ORDER BY started_at DESC, _id DESC"
+        return self._read(sql + limit_sql(query.limit), params)
 
     def get_checkpoint(self, name: str) -> Any:
         row = self._db.execute("SELECT value FROM checkpoints WHERE name = ?", (name,)).fetchone()
@@ -415,6 +481,12 @@ class SQLiteStore(Store):
             "SELECT lo, hi FROM feed_coverage WHERE feed = ? ORDER BY lo", (feed,)
         ).fetchall()
         return (row[0] if row else None), [(lo, hi) for lo, hi in rows]
+
+    @property
+    def securities(self) -> SQLiteSecurities:
+        if self._securities is None:
+            self._securities = SQLiteSecurities(self._db)
+        return self._securities
 
     def close(self) -> None:
         self._db.close()

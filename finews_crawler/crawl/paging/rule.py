@@ -12,7 +12,9 @@ How a page's range is claimed (times in microseconds, ranges (lo, hi]):
   (oldest, newest - 1us]: items sharing a time across the boundary are never assumed;
 - a time-cursor feed (cls `last_time`) claims the boundary point only when the page lists it
   again (its newest entry is at or above oldest_(k-1)); its adapter must ask for the boundary
-  second again, or the point stays uncovered and the feed unfinished;
+  second again, or the point stays uncovered and the feed unfinished; the repeats are known
+  or already requested, so they are not fetched twice; a page holding only repeats of that
+  second, shorter than the page before, is the end of the feed;
 - the end of the feed (an empty page) covers everything older than the last page read;
 - with `since`, nothing below since - 1us is claimed (older entries are not fetched).
 A claimed range counts only once every id in `PagePlan.confirm` is in the store.
@@ -152,6 +154,12 @@ def plan_page(
         return plan
 
     if prev is not None and prev.ids and ids and set(ids) <= set(prev.ids):
+        if kind == TIME_CURSOR and _only_boundary_again(entries, prev) and clean:
+            # Asked from the boundary second again, the host had nothing older: the end.
+            return plan_page(
+                kind, number, [], clean=True, prev=prev, known=known, requested=requested,
+                coverage=coverage, limits=limits,
+            )  # fmt: skip
         plan.stop = "repeated"
         return plan
 
@@ -222,6 +230,13 @@ def plan_page(
     else:
         plan.next_page = True
     return plan
+
+
+def _only_boundary_again(entries: list[Entry], prev: Carry) -> bool:
+    """A time-cursor page that lists again only (part of) the previous page's oldest second,
+    fewer entries than that page: the host had nothing older. A page as long as the previous
+    one, all in one second, is a cursor that cannot move: `repeated`."""
+    return len(entries) < len(prev.ids) and all(entry.published == prev.oldest for entry in entries)
 
 
 def plan_failed_page(

@@ -9,7 +9,10 @@ Routes to one article, all carrying the same 18-digit number:
   /web/webapi?type=102|45, /information/newmarket/web/webapi?marketType=37|38|39
                                              news feeds (JSON lists, newest first): navigate()
                                              turns each entry into a text-API request
-Matching is by path, not host, so mirrors (finews.zning.xyz, choicewzp1, a local mock) work.
+Which URLs are East Money's: any path on an eastmoney.com host; the share page and text API
+paths (East Money's own software) on any host, so unknown mirrors work; the generic-looking
+article and feed paths only on East Money hosts, the configured hosts (FINEWS_SHARE_BASE,
+FINEWS_FEED_BASE, FINEWS_MARKET_FEED_BASE) and declared mirrors (FINEWS_EASTMONEY_MIRRORS).
 Everything East Money-specific lives in this package: URL rules, feeds and how they page,
 extraction per page type, title clean-up, stock notations (stocks.py), identity (the 18-digit
 number is the article's `_id`; `info_code` is kept as East Money's own field), default hosts.
@@ -45,6 +48,9 @@ from finews_crawler.sources.eastmoney import stocks
 DEFAULT_SHARE_BASE = "https://app.jg.eastmoney.com"
 DEFAULT_FEED_BASE = "http://183.136.162.242"  # the archive's feed hosts
 DEFAULT_MARKET_FEED_BASE = "http://43.240.125.15:1818"
+# Comma-separated base URLs (or host[:port]s) of mirrors whose article and feed paths are
+# East Money's too; the share page and text API are recognised on any host without it.
+MIRRORS_SETTING = "FINEWS_EASTMONEY_MIRRORS"
 _SITE_SUFFIX = re.compile(r"\s*[_|-]\s*(?:东方财富网|天天基金网|东方财富)\s*$")
 CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 SHARE_PATH = "/html_News/NewsShare.html"
@@ -65,6 +71,8 @@ _DATE_IN_TEXT = re.compile(
     r"\d{4}\s*[年/-]\s*\d{1,2}\s*[月/-]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?"
 )
 _MEDIA_LINE = re.compile(r"(?:文章)?来源\s*[：:]\s*(.+?)\s*[)）]?\s*$")
+# The new layout's abstract box starts with its label: <div class="b-review">摘要</div>.
+_SUMMARY_LABEL = re.compile(r"^\s*摘要\s*[：:]?\s*")
 
 # Body JSON keys, best first: `content` keeps inline stock links, `text` has them unwrapped.
 BODY_KEYS = ("content", "text", "Content", "Text", "body")
@@ -103,6 +111,24 @@ def info_code_of(url: str) -> str | None:
             if _INFO_CODE.match(value.strip()):
                 return value.strip().upper()
     return None
+
+
+def host_key(parts: Any) -> str:
+    """`host[:port]` of a split URL, lower-case, the port only when one is given."""
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def hosts_of(values: dict[str, Any]) -> frozenset[str]:
+    """The hosts named by setting values: base URLs, or comma-separated lists of them."""
+    hosts = set()
+    for value in values.values():
+        items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        for item in items:
+            item = str(item).strip()
+            if item:
+                hosts.add(host_key(urlsplit(item if "//" in item else f"//{item}")))
+    return frozenset(hosts)
 
 
 def share_url(base: str, info_code: str) -> str:
@@ -284,14 +310,21 @@ class EastMoneyAdapter(SourceAdapter):
 
     # ---- which URLs, which article -------------------------------------------------------
 
+    def __init__(self) -> None:
+        self.hosts = hosts_of(self.settings_defaults())
+
+    def configure(self, settings: Any) -> None:
+        self.hosts = hosts_of({name: settings.get(name) for name in self.settings_defaults()})
+
     def owns(self, url: str) -> bool:
         parts = urlsplit(url)
-        path = parts.path
-        return (
-            path.endswith((SHARE_PATH, TEXT_API_PATH, *FEED_PATHS))
-            or bool(_ARTICLE_PATH.search(path) or _NEWS_PATH.search(path))
-            or (parts.hostname or "").endswith("eastmoney.com")
-        )
+        path, host = parts.path, (parts.hostname or "").lower()
+        if host == "eastmoney.com" or host.endswith(".eastmoney.com"):
+            return True
+        if path.endswith((SHARE_PATH, TEXT_API_PATH)):
+            return True  # East Money's own share software, on whatever mirror serves it
+        generic = path.endswith(FEED_PATHS) or _ARTICLE_PATH.search(path) or _NEWS_PATH.search(path)
+        return bool(generic) and host_key(parts) in self.hosts
 
     own_ids: ClassVar[bool] = True  # the 18-digit numbers were the `_id`s from the start
 
@@ -307,6 +340,7 @@ class EastMoneyAdapter(SourceAdapter):
             "FINEWS_SHARE_BASE": DEFAULT_SHARE_BASE,
             "FINEWS_FEED_BASE": DEFAULT_FEED_BASE,
             "FINEWS_MARKET_FEED_BASE": DEFAULT_MARKET_FEED_BASE,
+            MIRRORS_SETTING: "",
         }
 
     def share_url(self, article: Any, settings: Any = None) -> str | None:
@@ -475,7 +509,7 @@ class EastMoneyAdapter(SourceAdapter):
             title=title,
             published=published,
             media=media,
-            summary=first_text(root, (f"//div[{_CLASS.format('b-review')}]",)),
+            summary=page_summary(root),
             body_html=inner_html(body),
             identity=self._identity_for(page),
             extractor=extractor,
@@ -495,6 +529,19 @@ class EastMoneyAdapter(SourceAdapter):
             return None
         match = _MEDIA_LINE.search(line.strip("（）() "))
         return match.group(1).strip() if match else None
+
+
+def page_summary(root) -> str | None:
+    """The article page's abstract: `div.abstract div.txt` (new layout) or `div.b-review`
+    (old layout), never the box's `摘要` label; None when there is no abstract text."""
+    text = first_text(
+        root,
+        (
+            f"//div[{_CLASS.format('abstract')}]//div[{_CLASS.format('txt')}]",
+            f"//div[{_CLASS.format('b-review')}]",
+        ),
+    )
+    return (_SUMMARY_LABEL.sub("", text).strip() or None) if text else None
 
 
 ADAPTER = EastMoneyAdapter()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from finews_crawler.parsing.stock_codes import BJ_PREFIXES, Board, Security, from_market_code
+from finews_crawler.parsing.stocks import BJ_PREFIXES, Board, Security, from_market_code
 
 # East Money market numbers -> market names. 0 covers both Shenzhen and Beijing.
 MARKET_BY_NUMBER = {"1": "SH", "0": "SZ", "116": "HK", "105": "US", "106": "US", "107": "US"}
@@ -81,8 +81,8 @@ def _element_name(element: Any) -> str | None:
 def stock_mention(element: Any) -> Security | Board | None:
     """The security or board one element of an East Money body names in markup, if any."""
     data_code = element.get("data-code")
-    if data_code and element.tag != "img":
-        is_quote_block = "|" in data_code
+    if data_code:  # the chart <img> too: some quote blocks have no <a> around it
+        is_quote_block = "|" in data_code or element.tag == "img"
         return from_data_code(data_code, None if is_quote_block else _element_name(element))
     if element.tag == "a" and element.get("href") and not data_code:
         return from_quote_url(element.get("href", ""), _element_name(element))

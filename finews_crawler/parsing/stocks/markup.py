@@ -1,0 +1,72 @@
+"""Securities and boards in an article's HTML: a source's markup notations and the text's.
+
+A source's own markup notations (quote links, data attributes, quote-block images) are read by
+its adapter, which hands them in through `from_html(..., mention=adapter.stock_mention)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lxml import etree
+
+from finews_crawler.parsing.html_text import parse_fragment
+from finews_crawler.parsing.stocks.markets import CONFIDENCE, Board, Security
+from finews_crawler.parsing.stocks.notations import from_text
+
+Mention = Callable[[Any], "Security | Board | None"]
+
+
+def _via_markup(element: Any) -> str:
+    """A quote block (its chart image, a `code|market|chart` data-code) or an inline link."""
+    data_code = element.get("data-code") or ""
+    return "quote" if element.tag == "img" or "|" in data_code else "link"
+
+
+def _with(security: Security, via: str) -> Security:
+    return Security(**{**security.__dict__, "via": via, "confidence": CONFIDENCE[via]})
+
+
+def from_html(
+    fragment: str | etree._Element, mention: Mention | None = None
+) -> tuple[list[Security], list[Board]]:
+    """Every security and board in an article's HTML (markup or parsed tree), by secid, in order.
+
+    `mention(element)` reads a source's own markup notations (its adapter's stock_mention);
+    text mentions in generic notations are read everywhere. A security seen only in markup
+    without a name has none unless the text names it later.
+    """
+    if isinstance(fragment, str):
+        if not fragment.strip():
+            return [], []
+        root = parse_fragment(fragment)
+    else:
+        root = fragment
+    mentions: list[Security | Board] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        found = mention(element) if mention is not None else None
+        if isinstance(found, Security):
+            mentions.append(_with(found, found.via or _via_markup(element)))
+        elif found is not None:
+            mentions.append(found)
+        for text in (element.text, element.tail):
+            if text:
+                mentions.extend(_with(security, "code") for security in from_text(text))
+    return merge(mentions)
+
+
+def merge(mentions: Iterable[Security | Board]) -> tuple[list[Security], list[Board]]:
+    """De-duplicate by secid keeping first-seen order; a later mention may supply the name."""
+    by_secid: dict[str, Security | Board] = {}
+    for mention in mentions:
+        known = by_secid.get(mention.secid)
+        if known is None:
+            by_secid[mention.secid] = mention
+        elif known.name is None and mention.name:
+            by_secid[mention.secid] = type(known)(**{**known.__dict__, "name": mention.name})
+    securities = [m for m in by_secid.values() if isinstance(m, Security)]
+    boards = [m for m in by_secid.values() if isinstance(m, Board)]
+    return securities, boards
