@@ -285,20 +285,24 @@ class SQLiteStore(Store):
                 if isinstance(stock, Mapping) and stock.get("code")
             ],
         )
+
     def _has_table(self, name: str) -> bool:
         row = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
         ).fetchone()
         return row is not None
+
     def _index_all_stocks(self) -> None:
         """A file written before `article_stocks` existed: fill it from the documents."""
         with self._transaction():
-                "INSERT OR IGNORE INTO article_stocks(code, article_id)"
-                " SELECT json_extract(s.value, '$.code'), articles._id"
-                " FROM articles, json_each(articles.doc, '$.stocks') AS s"
-                " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+            "INSERT OR IGNORE INTO article_stocks(code, article_id)"
+            " SELECT json_extract(s.value, '$.code'), articles._id"
+            " FROM articles, json_each(articles.doc, '$.stocks') AS s"
+            " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+
     def outbox(self) -> Outbox:
         return SQLiteOutbox(self._db)
+
     def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
