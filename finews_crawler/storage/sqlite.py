@@ -275,6 +275,7 @@ class SQLiteStore(Store):
         """Keep `article_stocks` equal to the stored documents' `stocks[].code`."""
         docs = list(docs)
         for chunk in chunks([doc["_id"] for doc in docs]):
+            marks = ",".join("?" * len(chunk))
             self._db.execute(f"DELETE FROM article_stocks WHERE article_id IN ({marks})", chunk)
         self._db.executemany(
             "INSERT OR IGNORE INTO article_stocks(code, article_id) VALUES (?, ?)",
@@ -295,10 +296,12 @@ class SQLiteStore(Store):
     def _index_all_stocks(self) -> None:
         """A file written before `article_stocks` existed: fill it from the documents."""
         with self._transaction():
-            "INSERT OR IGNORE INTO article_stocks(code, article_id)"
-            " SELECT json_extract(s.value, '$.code'), articles._id"
-            " FROM articles, json_each(articles.doc, '$.stocks') AS s"
-            " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+            self._db.execute(
+                "INSERT OR IGNORE INTO article_stocks(code, article_id)"
+                " SELECT json_extract(s.value, '$.code'), articles._id"
+                " FROM articles, json_each(articles.doc, '$.stocks') AS s"
+                " WHERE json_extract(s.value, '$.code') IS NOT NULL"
+            )
 
     def outbox(self) -> Outbox:
         return SQLiteOutbox(self._db)
