@@ -219,3 +219,51 @@ def test_name_tags_make_no_new_revision() -> None:
     base = {"title": "t", "body_text": "礼来", "stocks": [shown]}
     assert content_hash(base) == content_hash({**base, "stocks": [shown, named]})
     assert content_hash(base) != content_hash({**base, "stocks": []})
+
+
+# Names invented for the context rules below (parsing/stocks/matcher.py docstring).
+CONTEXT_MASTER = [
+    {"code": "512990", "market": "SH", "kind": "fund", "names": ["甲材料ETF"]},
+    {"code": "513990", "market": "SH", "kind": "fund", "names": ["港股甲材料ETF"]},
+    {"code": "600990", "market": "SH", "names": ["乙科技"]},
+    # an index the sources list on every text naming it (indexes need that evidence)
+    {
+        "code": "980990",
+        "market": "SZ",
+        "kind": "index",
+        "names": ["丙器件"],
+        "named_texts": 4,
+        "listed_texts": 4,
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def context_tagger() -> Tagger:
+    return Tagger.from_records(CONTEXT_MASTER)
+
+
+def test_a_bracketed_code_after_a_name_owns_it(context_tagger: Tagger) -> None:
+    # 丁区甲材料ETF is unknown: its code follows it, the shorter known name is not tagged
+    assert keys(context_tagger.tag("丁区甲材料ETF（513991）成交额居前")) == ["SH:513991"]
+    assert keys(context_tagger.tag("甲材料ETF（512990）成交额居前")) == ["SH:512990"]
+    assert keys(context_tagger.tag("甲材料ETF成交额居前")) == ["SH:512990"]
+
+
+def test_a_fund_or_index_name_inside_a_longer_name_is_no_tag(context_tagger: Tagger) -> None:
+    assert context_tagger.tag("戊国甲材料ETF领跌") == []  # the tail of a longer fund name
+    assert keys(context_tagger.tag("港股甲材料ETF领跌")) == ["SH:513990"]  # longest first
+    assert keys(context_tagger.tag("，甲材料ETF领涨")) == ["SH:512990"]
+    # a stock's name after Chinese characters stays a stock (对乙科技...)
+    assert keys(context_tagger.tag("机构对乙科技的持仓下降")) == ["SH:600990"]
+
+
+def test_an_index_name_running_on_into_a_board_is_that_board(context_tagger: Tagger) -> None:
+    assert context_tagger.tag("丙器件零部件板块短线拉升") == []
+    assert context_tagger.tag("丙器件概念走强") == []
+    assert keys(context_tagger.tag("丙器件指数涨1.2%")) == ["SZ:980990"]
+
+
+def test_a_name_opening_an_events_title_is_the_event(context_tagger: Tagger) -> None:
+    assert context_tagger.tag("在2026乙科技汽车技术峰会上，多家车企发布新品") == []
+    assert keys(context_tagger.tag("乙科技发布汽车芯片，将在峰会上展示")) == ["SH:600990"]

@@ -30,3 +30,17 @@ def test_every_listed_security_is_counted(result: dict) -> None:
     ours = result["ours"]
     assert ours["right"] + ours["wrong"] + ours["unjudged"] == ours["tags"]
     assert ours["found"] <= ours["findable"] <= ours["listed"]
+
+
+def test_the_lists_judged_are_the_adapters_reading_of_the_raw_lists(result: dict) -> None:
+    """The measured day goes through the wires' adapters and pipelines; what they read of
+    the raw lists never exceeds the raw entries (futures and repeats are left out)."""
+    assert result["documents"] == result["documents_fed"]
+    assert 0 < result["listed_read"] <= result["listed_raw"]
+    assert result["ours"]["listed"] == result["listed_read"]
+
+
+def test_the_agreement_clause_is_counted_apart(result: dict) -> None:
+    ours = result["ours"]
+    assert 0 <= ours["wrong_by_agreement"] <= ours["wrong"]
+    assert ours["precision_wording"] >= ours["precision"]

@@ -162,6 +162,33 @@ def test_the_items_own_list_comes_first_and_the_text_tagger_adds_what_it_lacks(
     assert article["stocks"][0]["notation"] == "sh600519"
 
 
+def test_cls_listed_funds_and_indexes_keep_their_kind() -> None:
+    """Rule (issue 15 point 3; parsing/stocks/markets.kind_of): a cls stock_list entry of a
+    fund (sz159xxx) or a CNI index (sz98xxxx) is listed with that kind, not as a stock."""
+    item = {
+        "id": 7002,
+        "ctime": 1_709_600_000,
+        "title": "",
+        "content": "财联社3月5日电，某指数与某ETF走强。",
+        "stock_list": [
+            {"StockID": "sz159990", "name": "某ETF"},
+            {"StockID": "sz980990", "name": "某指数"},
+            {"StockID": "sh600519", "name": "甲公司"},
+        ],
+    }
+    page = Page(
+        url="http://wire.example/v1/roll/get_roll_list#7002",
+        text=json.dumps(item, ensure_ascii=False),
+        content_type="application/json",
+    )
+    stocks = CLS.extract(page).stocks or []
+    assert [(s.code, s.kind) for s in stocks] == [
+        ("159990", "fund"),
+        ("980990", "index"),
+        ("600519", "stock"),
+    ]
+
+
 # ---- the pager's time cursor ----------------------------------------------------------------
 
 S = 1_000_000

@@ -243,7 +243,7 @@ class ClsAdapter(SourceAdapter):
             if found.secid in notations:
                 continue
             name = entry.get("name") or None
-            stocks.append(Security(found.code, found.market, found.secid, name))
+            stocks.append(Security(found.code, found.market, found.secid, name, found.kind))
             notations[found.secid] = stock_id.strip()
         identity = self.identify(page.address)
         share = str(item.get("shareurl") or "").split("?")[0].split("#")[0]

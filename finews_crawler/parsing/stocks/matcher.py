@@ -16,7 +16,13 @@ the short and ambiguous:
   - a name glued to a Latin word with small letters or digits names a product (美团LongCat,
     小米SU7), not the security (英伟达CEO is the company);
   - a broker followed by its analysts' voice (东吴证券认为, 中信证券研报) is the source of an
-    opinion about others, not news about the broker.
+    opinion about others, not news about the broker;
+  - a name directly followed by a bracketed code of another security belongs to that code
+    (港股创新药ETF（513120） is not 创新药ETF);
+  - a fund or index name glued after Chinese characters is the tail of a longer fund name
+    (中韩半导体ETF is not 半导体ETF), and an index name running on into a board or concept
+    (消费电子零部件板块) is that board;
+  - a name opening an event's title (2026甲公司汽车技术峰会) is the event, not the security.
 Indexes and futures are tagged by name only when the sources list them on most texts that
 name them (their names are written in most market reports); boards only by code.
 """
@@ -60,6 +66,10 @@ _TEMPORARY_PREFIX = re.compile(r"^(?:XD|XR|DR)(?=[\u4e00-\u9fff])")
 _FIRST_DAY = re.compile(r"^[NC]([\u4e00-\u9fff].*)$")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _TICKER_IN_BRACKETS = re.compile(r"[（(]([A-Z][A-Z0-9]{0,5})[)）]")
+_CODE_AFTER = re.compile(r"^\s?[（(]\s?([0-9]{4,6}|[A-Z]{1,5})(?:\.[A-Z]{1,2})?\s?[)）]")
+_BOARD_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:板块|概念)")
+_TAIL_KINDS = ("fund", "index")
+_EVENT_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,10}?(?:峰会|大会|论坛|博览会|开发者会)")
 
 
 @dataclass(frozen=True)
@@ -184,9 +194,10 @@ class Tagger:
         for start, end, name, entries in self._spans(text):
             if not _stands_alone(text, start, end, name):
                 continue
-            entry = _pick(
-                entries, codes_in_text, _market_hint(text, end) if len(entries) > 1 else None
-            )
+            hint = _market_hint(text, end) if len(entries) > 1 else None
+            entry = _pick(entries, codes_in_text, hint)
+            if not _fits_context(text, start, end, entry):
+                continue
             coded = entry.security.code in codes_in_text
             if not coded and not _enough_evidence(entry):
                 continue  # a word (or an index named in passing) more often than a security
@@ -254,6 +265,26 @@ def _stands_alone(text: str, start: int, end: int, name: str) -> bool:
     if name.endswith(_BROKER_ENDINGS) and _VOICE_AFTER.match(text[end : end + 4]):
         return False  # a broker's analysts speaking about others, not the broker as news
     return not (len(name) <= 2 and _CJK.match(before or " ") and _CJK.match(after or " "))
+
+
+def _fits_context(text: str, start: int, end: int, entry: Known) -> bool:
+    """The words around the name leave it this security (the rules on codes after a name,
+    longer fund names and boards in the module's docstring)."""
+    code_after = _CODE_AFTER.match(text[end : end + 16])
+    if code_after and not _same_code(code_after.group(1), entry.security.code):
+        return False  # the bracketed code names what precedes it
+    if _EVENT_AFTER.match(text[end : end + 16]):
+        return False  # the event's title, not the security
+    if entry.security.kind in _TAIL_KINDS:
+        if start > 0 and _CJK.match(text[start - 1]):
+            return False  # the tail of a longer fund or index name
+        if _BOARD_AFTER.match(text[end : end + 10]):
+            return False  # a board or concept named after the index
+    return True
+
+
+def _same_code(written: str, code: str) -> bool:
+    return written == code or (written.isdigit() and written.zfill(5) == code.zfill(5))
 
 
 def _market_hint(text: str, end: int) -> str | None:
