@@ -272,6 +272,30 @@ def test_jekyll_since_last_renames_and_refuses_unsafe_ids(tmp_path: Path) -> Non
     assert len(list((site / "_posts").iterdir())) == 21 + len(HOSTILE)
 
 
+def test_jekyll_exports_source_named_ids_of_the_wires(tmp_path: Path) -> None:
+    """Wire records are `cls:<id>` / `ths:<seq>` (issue 13): each becomes a post named
+    `<date>-cls-<id>.md`, and moves with its date like any post."""
+    uri = fill_store(tmp_path / "small.sqlite3", 1)
+    site = tmp_path / "site"
+    with open_store(uri) as store:
+        template = dict(store.get_article(HOSTILE_IDS[1][2:]))
+        for name in ("content_hash", "revision", "first_seen_at", "updated_at", "info_code"):
+            template.pop(name)
+        wire_ids = ["cls:1500205", "ths:500004133"]
+        store.upsert_articles([{**template, "_id": wire_id} for wire_id in wire_ids])
+        first = export_jekyll(store, site)
+        day = f"{template['published_at'].astimezone(timezone(timedelta(hours=8))):%Y-%m-%d}"
+        names = {path.name for path in (site / "_posts").iterdir()}
+        moved = template["published_at"] + timedelta(days=2)
+        store.upsert_articles([{**template, "_id": "cls:1500205", "published_at": moved}])
+        second = export_jekyll(store, site)
+    assert first.failed == []
+    assert {f"{day}-cls-1500205.md", f"{day}-ths-500004133.md"} <= names
+    assert second.removed == 1
+    names = {path.name for path in (site / "_posts").iterdir()}
+    assert f"{day}-cls-1500205.md" not in names and f"{day}-ths-500004133.md" in names
+
+
 def test_front_matter_survives_raw_hostile_values() -> None:
     """Values straight from a store written by another tool: newlines, `---`, `...`, tabs."""
     from finews_crawler.exporters.jekyll import render_post
