@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,19 +41,28 @@ def export_jsonl(store: Store, query: ArticleQuery, out: TextIO) -> int:
     return written
 
 
+def replace_atomically(target: Path, write: Callable[[Path], int]) -> int:
+    """`write` a file beside `target`, then rename it: a reader never sees half an export.
+    Every exporter that writes one file goes through here."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    try:
+        written = write(temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return written
+
+
 def export_jsonl_to(store: Store, query: ArticleQuery, out: str | None) -> int:
     """To a file (written beside it, then renamed: never a half export) or to stdout."""
     if not out or out == "-":
         written = export_jsonl(store, query, sys.stdout)
         sys.stdout.flush()
         return written
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    try:
-        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
-            written = export_jsonl(store, query, handle)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return written
+
+    def write(path: Path) -> int:
+        with path.open("w", encoding="utf-8", newline="\n") as handle:
+            return export_jsonl(store, query, handle)
+
+    return replace_atomically(Path(out), write)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from finews_crawler.exporters.jsonl import replace_atomically
 from finews_crawler.items import ARTICLE_FIELDS
 from finews_crawler.storage import ArticleQuery, Store
 
@@ -138,17 +138,6 @@ def export_parquet(store: Store, query: ArticleQuery, path: Path) -> int:
     return written
 
 
-def _replace_atomically(target: Path, write: Callable[[Path], int]) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    try:
-        written = write(temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return written
-
-
 def export_csv_to(store: Store, query: ArticleQuery, out: str | None) -> int:
     """To a file (never half written) or to stdout."""
     if not out or out == "-":
@@ -160,9 +149,9 @@ def export_csv_to(store: Store, query: ArticleQuery, out: str | None) -> int:
         with path.open("w", encoding="utf-8", newline="") as handle:
             return export_csv(store, query, handle)
 
-    return _replace_atomically(Path(out), write)
+    return replace_atomically(Path(out), write)
 
 
 def export_parquet_to(store: Store, query: ArticleQuery, out: str) -> int:
     parquet_schema()  # ParquetUnavailable before anything is written
-    return _replace_atomically(Path(out), lambda path: export_parquet(store, query, path))
+    return replace_atomically(Path(out), lambda path: export_parquet(store, query, path))
