@@ -349,8 +349,8 @@ def export_jekyll(
 ) -> JekyllExport:
     """Write the posts, category, stock and index pages of every matching article.
 
-    With since_last, only articles stored or updated since the previous export into the same
-    directory (checkpoint in the store) are written; the index pages always cover every post
+    With since_last, only articles stored or updated since the previous unfiltered export
+    into the same directory (checkpoint in the store) are written; the index pages always cover every post
     in _posts. Theme files are created when missing (or upgraded when an earlier release
     wrote them), so a site's own theme is never overwritten.
     """
@@ -399,5 +399,8 @@ def export_jekyll(
             result.categories += 1
     result.stocks = _write_stock_pages(site, stocks)
     result.pages = write_index_pages(site, per_page)
-    store.set_checkpoint(checkpoint_name(site), {"started_at": started.isoformat()})
+    if (query or ArticleQuery()) == ArticleQuery():
+        # Only an unfiltered export puts everything stored before `started` into the site; a
+        # filtered one moving the checkpoint would hide the rest from the next --since-last.
+        store.set_checkpoint(checkpoint_name(site), {"started_at": started.isoformat()})
     return result
