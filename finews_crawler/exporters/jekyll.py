@@ -350,9 +350,9 @@ def export_jekyll(
     """Write the posts, category, stock and index pages of every matching article.
 
     With since_last, only articles stored or updated since the previous unfiltered export
-    into the same directory (checkpoint in the store) are written; the index pages always cover every post
-    in _posts. Theme files are created when missing (or upgraded when an earlier release
-    wrote them), so a site's own theme is never overwritten.
+    into the same directory (checkpoint in the store) are written; the index pages always
+    cover every post in _posts. Theme files are created when missing (or upgraded when an
+    earlier release wrote them), so a site's own theme is never overwritten.
     """
     site = Path(site_dir).resolve()
     options = options or SiteOptions()
