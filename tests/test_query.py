@@ -147,6 +147,8 @@ def test_media_text_since_until_and_source_filters(world: World) -> None:
         )
         assert found(store, source="eastmoney") == world.ids(lambda t: True)
         assert found(store, source="generic") == []
+        with pytest.raises(FilterError, match="unknown source 'nosuchsource'"):
+            found(store, source="nosuchsource")  # a typo is said, not an empty answer
         stock = world.common_stocks(1)[0]
         assert found(store, stock=f"{stock['code']}.{stock['market']}", since="1d") == world.ids(
             lambda t: (
