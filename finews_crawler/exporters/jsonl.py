@@ -54,15 +54,21 @@ def replace_atomically(target: Path, write: Callable[[Path], int]) -> int:
     return written
 
 
-def export_jsonl_to(store: Store, query: ArticleQuery, out: str | None) -> int:
-    """To a file (written beside it, then renamed: never a half export) or to stdout."""
+def export_text_to(out: str | None, write: Callable[[TextIO], int], newline: str) -> int:
+    """A text export to the file `out` (UTF-8, written beside it, then renamed: never half
+    an export) or, without one (or `-`), to stdout."""
     if not out or out == "-":
-        written = export_jsonl(store, query, sys.stdout)
+        written = write(sys.stdout)
         sys.stdout.flush()
         return written
 
-    def write(path: Path) -> int:
-        with path.open("w", encoding="utf-8", newline="\n") as handle:
-            return export_jsonl(store, query, handle)
+    def to_file(path: Path) -> int:
+        with path.open("w", encoding="utf-8", newline=newline) as handle:
+            return write(handle)
 
-    return replace_atomically(Path(out), write)
+    return replace_atomically(Path(out), to_file)
+
+
+def export_jsonl_to(store: Store, query: ArticleQuery, out: str | None) -> int:
+    """To a file or to stdout (export_text_to)."""
+    return export_text_to(out, lambda handle: export_jsonl(store, query, handle), "\n")

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from finews_crawler.exporters.jsonl import replace_atomically
+from finews_crawler.exporters.jsonl import export_text_to, replace_atomically
 from finews_crawler.items import ARTICLE_FIELDS
 from finews_crawler.storage import ArticleQuery, Store
 
@@ -151,17 +150,8 @@ def export_parquet(store: Store, query: ArticleQuery, path: Path) -> int:
 
 
 def export_csv_to(store: Store, query: ArticleQuery, out: str | None) -> int:
-    """To a file (never half written) or to stdout."""
-    if not out or out == "-":
-        written = export_csv(store, query, sys.stdout)
-        sys.stdout.flush()
-        return written
-
-    def write(path: Path) -> int:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            return export_csv(store, query, handle)
-
-    return replace_atomically(Path(out), write)
+    """To a file (never half written) or to stdout; the csv module writes the line ends."""
+    return export_text_to(out, lambda handle: export_csv(store, query, handle), "")
 
 
 def export_parquet_to(store: Store, query: ArticleQuery, out: str) -> int:
