@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from finews_crawler.article import ordered
-from finews_crawler.exporters.jekyll import SiteOptions, export_jekyll
+from finews_crawler.exporters.jekyll import SiteOptions, checkpoint_name, export_jekyll
 from finews_crawler.exporters.jsonl import export_jsonl
 from finews_crawler.items import ARTICLE_FIELDS
 from finews_crawler.parsing.html_text import parse_fragment, text_lines
@@ -270,6 +270,49 @@ def test_jekyll_since_last_renames_and_refuses_unsafe_ids(tmp_path: Path) -> Non
     inside = {path.resolve() for path in site.rglob("*")}
     assert not [p for p in tmp_path.rglob("*outside*") if p.resolve() not in inside]
     assert len(list((site / "_posts").iterdir())) == 21 + len(HOSTILE)
+
+
+def test_jekyll_exports_source_named_ids_of_the_wires(tmp_path: Path) -> None:
+    """Wire records are `cls:<id>` / `ths:<seq>` (issue 13): each becomes a post named
+    `<date>-cls-<id>.md`, and moves with its date like any post."""
+    uri = fill_store(tmp_path / "small.sqlite3", 1)
+    site = tmp_path / "site"
+    with open_store(uri) as store:
+        template = dict(store.get_article(HOSTILE_IDS[1][2:]))
+        for name in ("content_hash", "revision", "first_seen_at", "updated_at", "info_code"):
+            template.pop(name)
+        wire_ids = ["cls:1500205", "ths:500004133"]
+        store.upsert_articles([{**template, "_id": wire_id} for wire_id in wire_ids])
+        first = export_jekyll(store, site)
+        day = f"{template['published_at'].astimezone(timezone(timedelta(hours=8))):%Y-%m-%d}"
+        names = {path.name for path in (site / "_posts").iterdir()}
+        moved = template["published_at"] + timedelta(days=2)
+        store.upsert_articles([{**template, "_id": "cls:1500205", "published_at": moved}])
+        second = export_jekyll(store, site)
+    assert first.failed == []
+    assert {f"{day}-cls-1500205.md", f"{day}-ths-500004133.md"} <= names
+    assert second.removed == 1
+    names = {path.name for path in (site / "_posts").iterdir()}
+    assert f"{day}-cls-1500205.md" not in names and f"{day}-ths-500004133.md" in names
+
+
+def test_jekyll_since_last_after_a_filtered_export_still_brings_the_rest(tmp_path: Path) -> None:
+    """A filtered export (one media) does not move the --since-last checkpoint: the next
+    --since-last export writes every article the filtered one left out."""
+    uri = fill_store(tmp_path / "small.sqlite3", 20)
+    site = tmp_path / "site"
+    with open_store(uri) as store:
+        everything = [a["_id"] for a in store.iter_articles(ArticleQuery())]
+        media = next(a["media"] for a in store.iter_articles(ArticleQuery()) if a.get("media"))
+        one_media = export_jekyll(store, site, query=ArticleQuery(media=media))
+        assert store.get_checkpoint(checkpoint_name(site)) is None
+        rest = export_jekyll(store, site, since_last=True)
+        assert store.get_checkpoint(checkpoint_name(site)) is not None
+        assert 0 < one_media.written < len(everything)
+        assert rest.written == len(everything) - one_media.written
+        again = export_jekyll(store, site, since_last=True)  # the unfiltered one set it
+    assert again.written == 0
+    assert len(list((site / "_posts").iterdir())) == len(everything)
 
 
 def test_front_matter_survives_raw_hostile_values() -> None:

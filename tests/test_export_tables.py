@@ -26,7 +26,7 @@ pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow missing: pip install
 
 ARTICLES = 200
 COLUMNS = [*ARTICLE_FIELDS, "revision"]  # README "Exports": schema order, then revision
-LIST_FIELDS = ("stocks", "boards", "images", "tags")
+LIST_FIELDS = ("stocks", "boards", "futures", "images", "tags")
 DATE_FIELDS = ("published_at", "fetched_at", "first_seen_at", "updated_at")
 
 
@@ -154,3 +154,53 @@ def test_both_exports_from_mongodb(mongo_store_uri: str, tmp_path: Path) -> None
         for name in LIST_FIELDS:
             assert json.loads(cells[name]) == record[name] == stored_value(article, name)
         assert cells["body_html"] == record["body_html"] == article["body_html"]
+
+
+def test_wire_fields_are_typed_cells_not_python_reprs(tmp_path: Path) -> None:
+    """A 10jqka item (issue 13) brings `futures`, `modified_at` and `title_derived`: CSV holds
+    the futures as JSON and the edit time as ISO 8601, Parquet a list, a timestamp and a
+    boolean (README "CSV and Parquet")."""
+    import pyarrow as pa
+
+    from finews_crawler.items import RawPage
+
+    item = {
+        "seq": "500000001",
+        "ctime": "1709600000",
+        "rtime": "1709600300",
+        "title": "",
+        "digest": "原油期货夜盘走高。多家机构上调预期。",
+        "short": "",
+        "import": "1",
+        "stock": [{"stockMarket": "65", "stockCode": "sc9999", "name": "原油主连"}],
+        "field": [],
+        "tags": [],
+        "url": "https://news.10jqka.com.cn/20240305/c500000001.shtml",
+    }
+    page = RawPage(
+        url="http://wire.example/tapp/news/push/stock/#500000001",
+        final_url="http://wire.example/tapp/news/push/stock/#500000001",
+        status=200,
+        text=json.dumps(item, ensure_ascii=False),
+        content_type="application/json",
+        context={},
+        spider="test",
+    )
+    uri = f"sqlite:///{tmp_path / 'wire.sqlite3'}"
+    with open_store(uri) as store:
+        [result] = ingest_pages([page], store)
+        assert result.status == "new", result.failure
+        article = store.get_article("ths:500000001")
+    assert article is not None and article["futures"] and article["title_derived"] is True
+    futures = [{k: f[k] for k in ("code", "secid", "name")} for f in article["futures"]]
+    assert export(uri, "csv", tmp_path / "w.csv").returncode == 0
+    [record] = read_csv(tmp_path / "w.csv")
+    assert json.loads(record["futures"]) == futures
+    assert datetime.fromisoformat(record["modified_at"]) == article["modified_at"]
+    assert export(uri, "parquet", tmp_path / "w.parquet").returncode == 0
+    table = pq.read_table(tmp_path / "w.parquet")
+    assert table.schema.field("modified_at").type == pa.timestamp("us", tz="UTC")
+    assert table.schema.field("title_derived").type == pa.bool_()
+    [row] = table.to_pylist()
+    assert row["futures"] == futures and row["title_derived"] is True
+    assert row["modified_at"] == article["modified_at"].astimezone(UTC)

@@ -147,6 +147,8 @@ def test_media_text_since_until_and_source_filters(world: World) -> None:
         )
         assert found(store, source="eastmoney") == world.ids(lambda t: True)
         assert found(store, source="generic") == []
+        with pytest.raises(FilterError, match="unknown source 'nosuchsource'"):
+            found(store, source="nosuchsource")  # a typo is said, not an empty answer
         stock = world.common_stocks(1)[0]
         assert found(store, stock=f"{stock['code']}.{stock['market']}", since="1d") == world.ids(
             lambda t: (
@@ -364,6 +366,9 @@ def test_api_pages_with_cursors_and_serves_one_article(world: World, api: Api) -
     assert api.get("/articles/nope")[0] == 404
     status, body = api.get("/articles", since="whenever")
     assert status == 400 and "since" in json.loads(body)["detail"]
+    status, body = api.get("/articles", stock="没有这个名字的股票")
+    assert status == 400 and "unknown stock" in json.loads(body)["detail"]
+    assert api.get("/articles", limit=5000)[0] == 422  # out of the route's range (README)
 
 
 def test_api_runs_failures_health_metrics_and_docs(world: World, api: Api) -> None:

@@ -240,3 +240,31 @@ def test_no_password_in_logs_records_or_the_crawl_command(
         assert opened.count_articles() == 30
         (run,) = opened.iter_runs()
     assert password not in json.dumps(run, default=str)
+
+
+def test_lock_and_record_default_to_the_project_not_the_current_folder(tmp_path):
+    """Without --lock/--record they go to data/schedule in the project ($FINEWS_HOME here), as
+    the default store does: a scheduler started from another folder shares the project's lock
+    and leaves nothing where it was started."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    env = {**os.environ, "FINEWS_HOME": str(home)}
+    env.pop("FINEWS_STORE", None)
+    command = finews_command(f"sqlite:///{home / 'x.sqlite3'}", "schedule", "--once", "--")
+    done = subprocess.run(
+        [*command, "nosuchspider"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr  # the crawl refused the spider
+    (tick,) = [
+        json.loads(line)
+        for line in (home / "data" / "schedule" / "nosuchspider.jsonl").read_text().splitlines()
+    ]
+    assert tick["exit_status"] == 2
+    assert (home / "data" / "schedule" / "nosuchspider.lock").is_file()
+    assert list(elsewhere.iterdir()) == []

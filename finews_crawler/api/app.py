@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import PlainTextResponse
@@ -24,6 +24,11 @@ from finews_crawler.storage.query import encode_cursor
 
 DEFAULT_LIMIT = 20
 TIME = "a date, date-time (no offset = +08:00) or look-back (6h, 1d, 2w)"
+# The paging filters every article route takes, declared once.
+Since = Annotated[str | None, Query(description=f"published at or after: {TIME}")]
+Until = Annotated[str | None, Query(description=f"published before: {TIME}")]
+Limit = Annotated[int, Query(ge=1, le=filters.MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 def create_app(store_uri: str, sources: Callable[[], list[str]] | None = None) -> FastAPI:
@@ -68,12 +73,12 @@ def create_app(store_uri: str, sources: Callable[[], list[str]] | None = None) -
         ),
         source: str | None = Query(None, description="source adapter name, e.g. eastmoney"),
         media: str | None = Query(None, description="media name contains (case-insensitive)"),
-        since: str | None = Query(None, description=f"published at or after: {TIME}"),
-        until: str | None = Query(None, description=f"published before: {TIME}"),
+        since: Since = None,
+        until: Until = None,
         text: str | None = Query(None, description="title or body contains (case-insensitive)"),
         importance: int | None = Query(None, ge=0, le=2, description="at least this importance"),
-        limit: int = Query(DEFAULT_LIMIT, ge=1, le=filters.MAX_LIMIT),
-        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> dict[str, Any]:
         return article_page(
             stock=stock,
@@ -97,10 +102,10 @@ def create_app(store_uri: str, sources: Callable[[], list[str]] | None = None) -
     @app.get("/stocks/{code}/articles", summary="Articles mentioning a stock, newest first")
     def stock_articles(
         code: str,
-        since: str | None = Query(None, description=f"published at or after: {TIME}"),
-        until: str | None = Query(None, description=f"published before: {TIME}"),
-        limit: int = Query(DEFAULT_LIMIT, ge=1, le=filters.MAX_LIMIT),
-        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        since: Since = None,
+        until: Until = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> dict[str, Any]:
         return article_page(stock=code, since=since, until=until, limit=limit, cursor=cursor)
 
@@ -108,7 +113,7 @@ def create_app(store_uri: str, sources: Callable[[], list[str]] | None = None) -
     def runs(
         spider: str | None = None,
         since: str | None = Query(None, description=f"started at or after: {TIME}"),
-        limit: int = Query(DEFAULT_LIMIT, ge=1, le=filters.MAX_LIMIT),
+        limit: Limit = DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         query = bad_filter(lambda: filters.run_query(spider=spider, since=since, limit=limit))
         return {"runs": [run_view(run) for run in store().find_runs(query)]}

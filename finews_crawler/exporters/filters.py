@@ -64,6 +64,18 @@ def stock_codes(store: Store, stock: str | None) -> list[str]:
         raise FilterError(str(exc)) from None
 
 
+def source_name(source: str | None) -> str | None:
+    """A source adapter's name; any other is refused rather than silently matching nothing."""
+    if source is None or not source.strip():
+        return None
+    from finews_crawler.sources import all_adapters
+
+    names = sorted({adapter.name for adapter in all_adapters()})
+    if source not in names:
+        raise FilterError(f"unknown source {source!r} (sources: {', '.join(names)})")
+    return source
+
+
 def _int(name: str, value: Any, low: int, high: int | None = None) -> int | None:
     if value is None or value == "":
         return None
@@ -101,7 +113,7 @@ def article_query(
         until=time_bound("until", until, now),
         media=media or None,
         stocks=stock_codes(store, stock),
-        source=source or None,
+        source=source_name(source),
         text=text or None,
         importance=_int("importance", importance, 0, 2),
         limit=_int("limit", limit, 1, MAX_LIMIT),

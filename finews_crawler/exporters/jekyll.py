@@ -105,12 +105,21 @@ def markdown_text(text: str) -> str:
     return liquid_proof(_MARKDOWN_SPECIAL.sub(r"\\\1", escaped))
 
 
+def post_id(article_id: str) -> str:
+    """The id as it stands in a post's file name: a source-named id `cls:123` becomes
+    `cls-123` (a colon is no file-name character on every system, nor in a Jekyll URL);
+    UnsafeId for anything else that is not plain."""
+    source, colon, rest = article_id.partition(":")
+    name = f"{source}-{rest}" if colon else article_id
+    if not SAFE_ID.fullmatch(name):
+        raise UnsafeId(f"article id {article_id!r} is not [A-Za-z0-9_-]{{1,64}}")
+    return name
+
+
 def post_filename(article: Mapping[str, Any]) -> str:
     """`YYYY-MM-DD-<id>.md`, the date in Beijing time; UnsafeId for ids that are not plain."""
-    article_id = str(article.get("_id") or "")
-    if not SAFE_ID.fullmatch(article_id):
-        raise UnsafeId(f"article id {article_id!r} is not [A-Za-z0-9_-]{{1,64}}")
-    return f"{local_time(article['published_at']):%Y-%m-%d}-{article_id}.md"
+    name = post_id(str(article.get("_id") or ""))
+    return f"{local_time(article['published_at']):%Y-%m-%d}-{name}.md"
 
 
 # ---- front matter --------------------------------------------------------------------------
@@ -340,10 +349,10 @@ def export_jekyll(
 ) -> JekyllExport:
     """Write the posts, category, stock and index pages of every matching article.
 
-    With since_last, only articles stored or updated since the previous export into the same
-    directory (checkpoint in the store) are written; the index pages always cover every post
-    in _posts. Theme files are created when missing (or upgraded when an earlier release
-    wrote them), so a site's own theme is never overwritten.
+    With since_last, only articles stored or updated since the previous unfiltered export
+    into the same directory (checkpoint in the store) are written; the index pages always
+    cover every post in _posts. Theme files are created when missing (or upgraded when an
+    earlier release wrote them), so a site's own theme is never overwritten.
     """
     site = Path(site_dir).resolve()
     options = options or SiteOptions()
@@ -370,7 +379,7 @@ def export_jekyll(
         except (UnsafeId, KeyError, TypeError, ValueError) as exc:
             result.failed.append((str(article.get("_id")), f"{type(exc).__name__}: {exc}"))
             continue
-        for stale in existing.get(article["_id"], []):
+        for stale in existing.get(post_id(article["_id"]), []):
             if stale != name:
                 (posts_dir / stale).unlink(missing_ok=True)
                 result.removed += 1
@@ -390,5 +399,8 @@ def export_jekyll(
             result.categories += 1
     result.stocks = _write_stock_pages(site, stocks)
     result.pages = write_index_pages(site, per_page)
-    store.set_checkpoint(checkpoint_name(site), {"started_at": started.isoformat()})
+    if (query or ArticleQuery()) == ArticleQuery():
+        # Only an unfiltered export puts everything stored before `started` into the site; a
+        # filtered one moving the checkpoint would hide the rest from the next --since-last.
+        store.set_checkpoint(checkpoint_name(site), {"started_at": started.isoformat()})
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,19 +41,34 @@ def export_jsonl(store: Store, query: ArticleQuery, out: TextIO) -> int:
     return written
 
 
-def export_jsonl_to(store: Store, query: ArticleQuery, out: str | None) -> int:
-    """To a file (written beside it, then renamed: never a half export) or to stdout."""
-    if not out or out == "-":
-        written = export_jsonl(store, query, sys.stdout)
-        sys.stdout.flush()
-        return written
-    target = Path(out)
+def replace_atomically(target: Path, write: Callable[[Path], int]) -> int:
+    """`write` a file beside `target`, then rename it: a reader never sees half an export.
+    Every exporter that writes one file goes through here."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
     try:
-        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
-            written = export_jsonl(store, query, handle)
+        written = write(temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
     return written
+
+
+def export_text_to(out: str | None, write: Callable[[TextIO], int], newline: str) -> int:
+    """A text export to the file `out` (UTF-8, written beside it, then renamed: never half
+    an export) or, without one (or `-`), to stdout."""
+    if not out or out == "-":
+        written = write(sys.stdout)
+        sys.stdout.flush()
+        return written
+
+    def to_file(path: Path) -> int:
+        with path.open("w", encoding="utf-8", newline=newline) as handle:
+            return write(handle)
+
+    return replace_atomically(Path(out), to_file)
+
+
+def export_jsonl_to(store: Store, query: ArticleQuery, out: str | None) -> int:
+    """To a file or to stdout (export_text_to)."""
+    return export_text_to(out, lambda handle: export_jsonl(store, query, handle), "\n")

@@ -2,9 +2,10 @@
 
 The columns are the schema's fields in schema order plus `revision`. CSV has text only, so
 dates are ISO 8601 with their offset (stored UTC: `+00:00`, as in JSON Lines) and the list
-fields (`stocks`, `boards`, `images`, `tags`) are JSON; an empty cell is a missing value.
-Parquet keeps types: dates are UTC timestamps, `stocks` a list of {code, market, secid, name},
-`boards` a list of {code, secid, name}, `images`/`tags` lists of strings. Both stream from the
+fields (`stocks`, `boards`, `futures`, `images`, `tags`) are JSON; an empty cell is a missing
+value. Parquet keeps types: dates are UTC timestamps, `stocks` a list of {code, market, secid,
+name}, `boards` and `futures` lists of {code, secid, name}, `images`/`tags` lists of strings,
+`title_derived` a boolean. Both stream from the
 store cursor in batches (constant memory) and are written beside the target, then renamed.
 """
 
@@ -12,22 +13,29 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from finews_crawler.exporters.jsonl import export_text_to, replace_atomically
 from finews_crawler.items import ARTICLE_FIELDS
 from finews_crawler.storage import ArticleQuery, Store
 
 COLUMNS = (*ARTICLE_FIELDS, "revision")
-DATES = frozenset({"published_at", "fetched_at", "first_seen_at", "updated_at"})
+DATES = frozenset({"published_at", "fetched_at", "first_seen_at", "updated_at", "modified_at"})
 INTEGERS = frozenset({"importance", "revision"})
+BOOLEANS = frozenset({"title_derived"})
 STOCK_KEYS = ("code", "market", "secid", "name")
 BOARD_KEYS = ("code", "secid", "name")
-LISTS = {"stocks": STOCK_KEYS, "boards": BOARD_KEYS, "images": None, "tags": None}
+# futures (the wires') have a board's keys: a contract is no security with a market
+LISTS = {
+    "stocks": STOCK_KEYS,
+    "boards": BOARD_KEYS,
+    "futures": BOARD_KEYS,
+    "images": None,
+    "tags": None,
+}
 BATCH = 1000
 
 
@@ -64,6 +72,8 @@ def row(article: Mapping[str, Any]) -> dict[str, Any]:
             values[name] = _utc(value)
         elif name in INTEGERS:
             values[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
+        elif name in BOOLEANS:
+            values[name] = value if isinstance(value, bool) else None
         elif name in LISTS:
             values[name] = _entries(value, LISTS[name])
         else:
@@ -104,8 +114,9 @@ def parquet_schema() -> Any:
     def structs(keys: tuple[str, ...]) -> Any:
         return pa.list_(pa.struct([(key, pa.string()) for key in keys]))
 
-    types = {"importance": pa.int8(), "revision": pa.int64()}
+    types = {"importance": pa.int8(), "revision": pa.int64(), "title_derived": pa.bool_()}
     types.update(stocks=structs(STOCK_KEYS), boards=structs(BOARD_KEYS))
+    types.update(futures=structs(BOARD_KEYS))
     types.update(images=pa.list_(pa.string()), tags=pa.list_(pa.string()))
     types.update({name: pa.timestamp("us", tz="UTC") for name in DATES})
     return pa.schema([(name, types.get(name, pa.string())) for name in COLUMNS])
@@ -138,31 +149,11 @@ def export_parquet(store: Store, query: ArticleQuery, path: Path) -> int:
     return written
 
 
-def _replace_atomically(target: Path, write: Callable[[Path], int]) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    try:
-        written = write(temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return written
-
-
 def export_csv_to(store: Store, query: ArticleQuery, out: str | None) -> int:
-    """To a file (never half written) or to stdout."""
-    if not out or out == "-":
-        written = export_csv(store, query, sys.stdout)
-        sys.stdout.flush()
-        return written
-
-    def write(path: Path) -> int:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            return export_csv(store, query, handle)
-
-    return _replace_atomically(Path(out), write)
+    """To a file (never half written) or to stdout; the csv module writes the line ends."""
+    return export_text_to(out, lambda handle: export_csv(store, query, handle), "")
 
 
 def export_parquet_to(store: Store, query: ArticleQuery, out: str) -> int:
     parquet_schema()  # ParquetUnavailable before anything is written
-    return _replace_atomically(Path(out), lambda path: export_parquet(store, query, path))
+    return replace_atomically(Path(out), lambda path: export_parquet(store, query, path))

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.config import environment
+from finews_crawler.config import environment, project_home
 from finews_crawler.scheduling.cron import Cron, parse_every
 from finews_crawler.scheduling.locks import RunLock
 from finews_crawler.storage.redact import redact_value, uri_password
@@ -277,14 +277,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     when.add_argument("--cron", help='5-field cron expression, local time: "*/5 * * * *"')
     when.add_argument("--once", action="store_true", help="one tick now, then exit (for cron)")
     parser.add_argument("--runs", type=int, help="exit after this many ticks (runs or skips)")
-    parser.add_argument("--lock", help="lock file (default data/schedule/SPIDER.lock)")
     parser.add_argument(
-        "--record", help="JSON-lines tick record (default data/schedule/SPIDER.jsonl)"
+        "--lock", help="lock file (default data/schedule/SPIDER.lock in the project)"
+    )
+    parser.add_argument(
+        "--record",
+        help="JSON-lines tick record (default data/schedule/SPIDER.jsonl in the project)",
     )
     parser.add_argument("--timeout", type=float, help="stop a run that takes longer (seconds)")
     parser.add_argument(
         "crawl", nargs=argparse.REMAINDER, help="-- SPIDER [finews crawl options...]"
     )
+
+
+def default_schedule_dir() -> Path:
+    """Where the lock and tick record go without --lock/--record: data/schedule in the project
+    (as the default store: $FINEWS_HOME, else the nearest folder holding scrapy.cfg), else
+    ~/.local/state/finews/schedule. Never the current directory by accident, so schedulers
+    started from different folders of one project share one lock."""
+    home = project_home()
+    if home is not None:
+        return home / "data" / "schedule"
+    return Path.home() / ".local" / "state" / "finews" / "schedule"
 
 
 def config_from_args(args: argparse.Namespace) -> ScheduleConfig:
@@ -299,8 +313,10 @@ def config_from_args(args: argparse.Namespace) -> ScheduleConfig:
         every=parse_every(args.every) if args.every else (0.0 if args.once else None),
         cron=Cron.parse(args.cron) if args.cron else None,
         runs=1 if args.once else args.runs,
-        lock_path=Path(args.lock or f"data/schedule/{spider}.lock"),
-        record_path=Path(args.record or f"data/schedule/{spider}.jsonl"),
+        lock_path=Path(args.lock) if args.lock else default_schedule_dir() / f"{spider}.lock",
+        record_path=(
+            Path(args.record) if args.record else default_schedule_dir() / f"{spider}.jsonl"
+        ),
         store=getattr(args, "store", None),
         timeout=args.timeout,
     )

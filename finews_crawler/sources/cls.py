@@ -17,25 +17,28 @@ Identity `cls:<id>`; the item's text is carried in the feed entry (no fetch).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.stock_codes import Security, from_market_code
 from finews_crawler.sources.base import (
-    FEED_ONLY_CONTEXT,
     TIME_CURSOR,
     Extracted,
     ExtractionError,
     FeedListing,
     FeedRequest,
     FeedSpec,
-    FollowUp,
     Identity,
     Page,
     SourceAdapter,
+)
+from finews_crawler.sources.carried import (
+    bad_item,
+    carried_entry,
+    carried_item,
+    outlet_or,
+    paragraphs_html,
 )
 
 DEFAULT_BASE = "https://www.cls.cn"
@@ -50,7 +53,6 @@ _ID = re.compile(r"^\d{1,15}$")
 _HEADLINE = re.compile(r"^【([^】]*)】")
 _DATELINE = re.compile(r"^财联社\d{1,2}月\d{1,2}日电，")
 _SENTENCE_END = re.compile(r"[。！？]")
-_OUTLET = re.compile(r"\s*[（(]([^()（）]{2,12})[)）]\s*$")
 _STOCK_ID = re.compile(r"^(?:(?P<mkt>sh|sz|bj)(?P<code>\d{6})|(?P<bjcode>\d{6})\.BJ)$", re.I)
 DERIVED_TITLE_CHARS = 60
 
@@ -195,44 +197,27 @@ class ClsAdapter(SourceAdapter):
             item_id = str(item.get("id") or "") if ok else ""
             ctime = item.get("ctime") if ok else None
             if not _ID.match(item_id) or not isinstance(ctime, int) or isinstance(ctime, bool):
-                shown = json.dumps(item, ensure_ascii=False)[:60]
-                listing.problems.append((index, f"cls item {index} has no id or ctime: {shown}"))
+                bad_item(listing, index, "cls", "id or ctime", item)
                 continue
             times.append(ctime)
             if item.get("is_ad"):
                 continue
             url = item_url(page.address, item_id)
             context = {
-                **page.context,
                 "article_id": f"{FEED}:{item_id}",
                 "feed_published": ctime,
                 "feed_version": edited(item.get("modified_time"), ctime),
-                "entry_url": url,
-                "source_url": url,
             }
-            for carried in (*FEED_ONLY_CONTEXT, "last_time"):
-                context.pop(carried, None)
-            text = json.dumps(item, ensure_ascii=False)
-            listing.entries.append(FollowUp(url=url, context=context, text=text))
+            listing.entries.append(carried_entry(page, url, item, context, drop=("last_time",)))
         listing.cursor = str(min(times)) if times else None
         return listing
 
     # ---- one item ------------------------------------------------------------------------
 
     def extract(self, page: Page) -> Extracted:
-        if not urlsplit(page.address).fragment:
-            self.read_feed(page)  # raises the reason a feed page could not be read
-            raise ExtractionError("a cls page lists items, it is not one")
-        item = page.json()
-        if not isinstance(item, dict):
-            raise ExtractionError(f"cls item is {type(item).__name__}, not an object")
-        content = item.get("content")
-        if not isinstance(content, str) or not content.strip():
-            raise ExtractionError("cls item has no content (its text)")
-        content = content.strip()
+        item, content = carried_item(page, self.read_feed, "cls", "content")
         title, derived = title_of(str(item.get("title") or ""), content)
         body = _HEADLINE.sub("", content, count=1)
-        outlet = _OUTLET.search(body)
         stocks: list[Security] = []
         notations: dict[str, str] = {}
         for entry in item.get("stock_list") or []:
@@ -255,9 +240,9 @@ class ClsAdapter(SourceAdapter):
             title_derived=derived,
             published=item.get("ctime"),
             modified=item.get("modified_time") or None,
-            media=outlet.group(1) if outlet else HOME_MEDIA,
+            media=outlet_or(body, HOME_MEDIA),
             summary=item.get("brief") or None,
-            body_html="".join(f"<p>{escape_text(line)}</p>" for line in body.splitlines()),
+            body_html=paragraphs_html(body),
             identity=identity,
             tags=[
                 str(s["subject_name"])

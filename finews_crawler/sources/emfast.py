@@ -16,26 +16,29 @@ Spider `emfast` is the generic feed spider driven by `feeds()` below.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.stocks import Board, Security, from_market_code
 from finews_crawler.sources.base import (
     CURSOR,
-    FEED_ONLY_CONTEXT,
     Extracted,
     ExtractionError,
     FeedListing,
     FeedRequest,
     FeedSpec,
-    FollowUp,
     Identity,
     Page,
     SourceAdapter,
+)
+from finews_crawler.sources.carried import (
+    bad_item,
+    carried_entry,
+    carried_item,
+    outlet_or,
+    paragraphs_html,
 )
 from finews_crawler.sources.eastmoney import ADAPTER as EASTMONEY
 
@@ -46,7 +49,6 @@ FEED = "emfast"
 HOME_MEDIA = "东方财富"
 _CODE = re.compile(r"^\d{18}$")
 _HEADLINE = re.compile(r"^【[^】]*】\s*")
-_OUTLET = re.compile(r"\s*[（(]([^()（）]{2,12})[)）]\s*$")
 # East Money market numbers whose meaning is documented; any other is kept as given.
 _US = ("105", "106", "107")
 _BOARD = "90"
@@ -166,37 +168,18 @@ class EmFastAdapter(SourceAdapter):
         for index, item in enumerate(items):
             code = str(item.get("code") or "") if isinstance(item, dict) else ""
             if not _CODE.match(code):
-                shown = json.dumps(item, ensure_ascii=False)[:60]
-                listing.problems.append((index, f"fast news item {index} has no code: {shown}"))
+                bad_item(listing, index, "fast news", "code", item)
                 continue
             url = item_url(page.address, code)
-            context = {
-                **page.context,
-                "article_id": code,
-                "feed_published": item.get("showTime"),
-                "entry_url": url,
-                "source_url": url,
-            }
-            for carried in (*FEED_ONLY_CONTEXT, "cursor"):
-                context.pop(carried, None)
-            text = json.dumps(item, ensure_ascii=False)
-            listing.entries.append(FollowUp(url=url, context=context, text=text))
+            context = {"article_id": code, "feed_published": item.get("showTime")}
+            listing.entries.append(carried_entry(page, url, item, context, drop=("cursor",)))
         return listing
 
     # ---- one item ------------------------------------------------------------------------
 
     def extract(self, page: Page) -> Extracted:
-        if not urlsplit(page.address).fragment:
-            self.read_feed(page)  # raises the reason a feed page could not be read
-            raise ExtractionError("a fast news page lists items, it is not one")
-        item = page.json()
-        if not isinstance(item, dict):
-            raise ExtractionError(f"fast news item is {type(item).__name__}, not an object")
-        summary = item.get("summary")
-        if not isinstance(summary, str) or not summary.strip():
-            raise ExtractionError("fast news item has no summary (its text)")
-        body = _HEADLINE.sub("", summary.strip(), count=1)
-        outlet = _OUTLET.search(body)
+        item, summary = carried_item(page, self.read_feed, "fast news", "summary")
+        body = _HEADLINE.sub("", summary, count=1)
         stocks: list[Security] = []
         boards: list[Board] = []
         for secid in item.get("stockList") or []:
@@ -208,8 +191,8 @@ class EmFastAdapter(SourceAdapter):
         return Extracted(
             title=item.get("title"),
             published=item.get("showTime"),
-            media=outlet.group(1) if outlet else HOME_MEDIA,
-            body_html="".join(f"<p>{escape_text(line)}</p>" for line in body.splitlines()),
+            media=outlet_or(body, HOME_MEDIA),
+            body_html=paragraphs_html(body),
             identity=self.identify(page.address),
             extractor="emfast:item",
             stocks=stocks,

@@ -14,25 +14,28 @@ Identity `ths:<seq>`; the item's text is carried in the feed entry (no fetch).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from finews_crawler.parsing.html_text import escape_text
 from finews_crawler.parsing.stock_codes import Board, Security, from_market_code
 from finews_crawler.sources.base import (
-    FEED_ONLY_CONTEXT,
     PAGE_NUMBER,
     Extracted,
     ExtractionError,
     FeedListing,
     FeedRequest,
     FeedSpec,
-    FollowUp,
     Identity,
     Page,
     SourceAdapter,
+)
+from finews_crawler.sources.carried import (
+    bad_item,
+    carried_entry,
+    carried_item,
+    outlet_or,
+    paragraphs_html,
 )
 
 DEFAULT_BASE = "https://news.10jqka.com.cn"
@@ -58,7 +61,6 @@ MARKETS = {
 }
 FUTURES = ("65", "66", "67", "129")
 _SEQ = re.compile(r"^\d{1,15}$")
-_OUTLET = re.compile(r"\s*[（(]([^()（）]{2,12})[)）]\s*$")
 _SENTENCE_END = re.compile(r"[。！？]")
 DERIVED_TITLE_CHARS = 60
 
@@ -176,45 +178,26 @@ class ThsAdapter(SourceAdapter):
             seq = str(item.get("seq") or "") if ok else ""
             ctime = unix(item.get("ctime")) if ok else None
             if not _SEQ.match(seq) or ctime is None:
-                shown = json.dumps(item, ensure_ascii=False)[:60]
-                listing.problems.append(
-                    (index, f"10jqka item {index} has no seq or ctime: {shown}")
-                )
+                bad_item(listing, index, "10jqka", "seq or ctime", item)
                 continue
             rtime = unix(item.get("rtime"))
             url = item_url(page.address, seq)
             context = {
-                **page.context,
                 "article_id": f"{FEED}:{seq}",
                 "feed_published": ctime,
                 "feed_version": rtime if rtime is not None and rtime > ctime else None,
-                "entry_url": url,
-                "source_url": url,
             }
-            for carried in FEED_ONLY_CONTEXT:
-                context.pop(carried, None)
-            text = json.dumps(item, ensure_ascii=False)
-            listing.entries.append(FollowUp(url=url, context=context, text=text))
+            listing.entries.append(carried_entry(page, url, item, context))
         return listing
 
     # ---- one item ------------------------------------------------------------------------
 
     def extract(self, page: Page) -> Extracted:
-        if not urlsplit(page.address).fragment:
-            self.read_feed(page)  # raises the reason a feed page could not be read
-            raise ExtractionError("a 10jqka page lists items, it is not one")
-        item = page.json()
-        if not isinstance(item, dict):
-            raise ExtractionError(f"10jqka item is {type(item).__name__}, not an object")
-        digest = item.get("digest")
-        if not isinstance(digest, str) or not digest.strip():
-            raise ExtractionError("10jqka item has no digest (its text)")
-        body = digest.strip()
+        item, body = carried_item(page, self.read_feed, "10jqka", "digest")
         title = str(item.get("title") or "").strip()
         derived = not title
         if derived:
             title = _SENTENCE_END.split(body, maxsplit=1)[0].strip()[:DERIVED_TITLE_CHARS]
-        outlet = _OUTLET.search(body)
         stocks: list[Security] = []
         futures: list[Board] = []
         notations: dict[str, str] = {}
@@ -245,9 +228,9 @@ class ThsAdapter(SourceAdapter):
             title_derived=derived,
             published=ctime,
             modified=rtime if rtime is not None and ctime is not None and rtime > ctime else None,
-            media=outlet.group(1) if outlet else HOME_MEDIA,
+            media=outlet_or(body, HOME_MEDIA),
             summary=item.get("short") or None,
-            body_html="".join(f"<p>{escape_text(line)}</p>" for line in body.splitlines()),
+            body_html=paragraphs_html(body),
             identity=identity,
             tags=[
                 str(t["name"])
