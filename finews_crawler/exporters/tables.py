@@ -4,7 +4,7 @@ The columns are the schema's fields in schema order plus `revision`. CSV has tex
 dates are ISO 8601 with their offset (stored UTC: `+00:00`, as in JSON Lines) and the list
 fields (`stocks`, `boards`, `futures`, `images`, `tags`) are JSON; an empty cell is a missing
 value. Parquet keeps types: dates are UTC timestamps, `stocks` a list of {code, market, secid,
-name}, `boards` and `futures` lists of {code, secid, name}, `images`/`tags` lists of strings,
+name, kind, via, confidence, notation}, `boards` and `futures` lists of {code, secid, name}, `images`/`tags` lists of strings,
 `title_derived` a boolean. Both stream from the
 store cursor in batches (constant memory) and are written beside the target, then renamed.
 """
@@ -26,7 +26,8 @@ COLUMNS = (*ARTICLE_FIELDS, "revision")
 DATES = frozenset({"published_at", "fetched_at", "first_seen_at", "updated_at", "modified_at"})
 INTEGERS = frozenset({"importance", "revision"})
 BOOLEANS = frozenset({"title_derived"})
-STOCK_KEYS = ("code", "market", "secid", "name")
+STOCK_KEYS = ("code", "market", "secid", "name", "kind", "via", "confidence", "notation")
+NUMBERS = frozenset({"confidence"})  # entry keys held as numbers, the rest as text
 BOARD_KEYS = ("code", "secid", "name")
 # futures (the wires') have a board's keys: a contract is no security with a market
 LISTS = {
@@ -50,6 +51,17 @@ def _utc(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _entry_value(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in NUMBERS:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return str(value)
+
+
 def _entries(value: Any, keys: tuple[str, ...] | None) -> list[Any]:
     """A list field as the columns hold it: mappings cut to their known keys, texts as text."""
     if not isinstance(value, list):
@@ -57,7 +69,7 @@ def _entries(value: Any, keys: tuple[str, ...] | None) -> list[Any]:
     if keys is None:
         return [str(item) for item in value if item is not None]
     return [
-        {key: (None if entry.get(key) is None else str(entry[key])) for key in keys}
+        {key: _entry_value(key, entry.get(key)) for key in keys}
         for entry in value
         if isinstance(entry, Mapping)
     ]
@@ -112,7 +124,8 @@ def parquet_schema() -> Any:
         ) from None
 
     def structs(keys: tuple[str, ...]) -> Any:
-        return pa.list_(pa.struct([(key, pa.string()) for key in keys]))
+        fields = [(key, pa.float64() if key in NUMBERS else pa.string()) for key in keys]
+        return pa.list_(pa.struct(fields))
 
     types = {"importance": pa.int8(), "revision": pa.int64(), "title_derived": pa.bool_()}
     types.update(stocks=structs(STOCK_KEYS), boards=structs(BOARD_KEYS))
