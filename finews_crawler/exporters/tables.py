@@ -4,7 +4,8 @@ The columns are the schema's fields in schema order plus `revision`. CSV has tex
 dates are ISO 8601 with their offset (stored UTC: `+00:00`, as in JSON Lines) and the list
 fields (`stocks`, `boards`, `futures`, `images`, `tags`) are JSON; an empty cell is a missing
 value. Parquet keeps types: dates are UTC timestamps, `stocks` a list of {code, market, secid,
-name, kind, via, confidence, notation}, `boards` and `futures` lists of {code, secid, name}, `images`/`tags` lists of strings,
+name, kind, via, confidence, notation}, `boards` and `futures` lists of {code, secid, name},
+`images`/`tags` lists of strings,
 `title_derived` a boolean. Both stream from the
 store cursor in batches (constant memory) and are written beside the target, then renamed.
 """
