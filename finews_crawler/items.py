@@ -5,6 +5,8 @@ Spiders stay thin: they only ever yield RawPage. Everything else is the pipeline
 
 from __future__ import annotations
 
+from typing import Any
+
 import scrapy
 
 
@@ -48,6 +50,19 @@ class Article(scrapy.Item):
     modified_at = scrapy.Field()  # the source's own time of its last edit (wires), when given
     futures = scrapy.Field()  # futures contracts the source lists (wires), apart from boards
     content_hash = scrapy.Field()
+
+    # The content_hash the dedupe stage computed (see article.carried_digest): forgotten on
+    # any change of a field, so the store never trusts a digest of other content.
+    _content_digest: tuple[int, str] | None = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._content_digest = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._content_digest = None
+        super().__delitem__(key)
+
     fetched_at = scrapy.Field()
     first_seen_at = scrapy.Field()
     updated_at = scrapy.Field()
