@@ -50,9 +50,15 @@ class Article(scrapy.Item):
     modified_at = scrapy.Field()  # the source's own time of its last edit (wires), when given
     futures = scrapy.Field()  # futures contracts the source lists (wires), apart from boards
     content_hash = scrapy.Field()
+    fetched_at = scrapy.Field()
+    first_seen_at = scrapy.Field()
+    updated_at = scrapy.Field()
+    spider = scrapy.Field()
+    extractor = scrapy.Field()
 
     # The content_hash the dedupe stage computed (see article.carried_digest): forgotten on
-    # any change of a field, so the store never trusts a digest of other content.
+    # any assignment or deletion of a field, so the store never trusts a digest of other
+    # content (stages after dedupe replace a field's value, never change it in place).
     _content_digest: tuple[int, str] | None = None
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -62,12 +68,6 @@ class Article(scrapy.Item):
     def __delitem__(self, key: str) -> None:
         self._content_digest = None
         super().__delitem__(key)
-
-    fetched_at = scrapy.Field()
-    first_seen_at = scrapy.Field()
-    updated_at = scrapy.Field()
-    spider = scrapy.Field()
-    extractor = scrapy.Field()
 
 
 # Schema order: stable field order for exports and display.
