@@ -41,6 +41,43 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+# Bump when content_hash's input or encoding changes: a digest carried from an earlier
+# stage (`carried_digest`) is trusted only when made by this very format.
+CONTENT_HASH_VERSION = 1
+DIGEST_ATTRIBUTE = "_content_digest"  # (CONTENT_HASH_VERSION, hex digest) on an item/record
+
+
+class DigestedRecord(dict):
+    """A plain record that carries the content_hash its item had (`with_digest`)."""
+
+    __slots__ = (DIGEST_ATTRIBUTE,)
+
+
+def with_digest(article: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy of an item as a dict, carrying the item's digest if it has one, so
+    the store hashes each article once in a crawl (the dedupe stage already did)."""
+    pair = getattr(article, DIGEST_ATTRIBUTE, None)
+    if pair is None:
+        return dict(article)
+    record = DigestedRecord(article)
+    setattr(record, DIGEST_ATTRIBUTE, pair)
+    return record
+
+
+def remember_digest(article: Any, digest: str) -> None:
+    """Attach `content_hash(article)` to the item (the Article item forgets it on any
+    field assignment or deletion)."""
+    setattr(article, DIGEST_ATTRIBUTE, (CONTENT_HASH_VERSION, digest))
+
+
+def carried_digest(article: Mapping[str, Any]) -> str | None:
+    """The digest an earlier stage computed for this very record, when of this hash format."""
+    pair = getattr(article, DIGEST_ATTRIBUTE, None)
+    if pair is not None and pair[0] == CONTENT_HASH_VERSION:
+        return pair[1]
+    return None
+
+
 def content_hash(article: Mapping[str, Any]) -> str:
     """SHA-1 over the content fields: text fields as they are (no JSON escaping of bodies),
     each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""

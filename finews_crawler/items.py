@@ -5,6 +5,8 @@ Spiders stay thin: they only ever yield RawPage. Everything else is the pipeline
 
 from __future__ import annotations
 
+from typing import Any
+
 import scrapy
 
 
@@ -53,6 +55,19 @@ class Article(scrapy.Item):
     updated_at = scrapy.Field()
     spider = scrapy.Field()
     extractor = scrapy.Field()
+
+    # The content_hash the dedupe stage computed (see article.carried_digest): forgotten on
+    # any assignment or deletion of a field, so the store never trusts a digest of other
+    # content (stages after dedupe replace a field's value, never change it in place).
+    _content_digest: tuple[int, str] | None = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._content_digest = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._content_digest = None
+        super().__delitem__(key)
 
 
 # Schema order: stable field order for exports and display.

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from scrapy.exceptions import DropItem
 
-from finews_crawler.article import content_hash
+from finews_crawler.article import content_hash, remember_digest
 from finews_crawler.items import Article
 from pipelines.stage import Stage
 
@@ -29,4 +29,5 @@ class DedupePipeline(Stage):
             self.run.count("articles/duplicate")
             raise DuplicateArticle(f"duplicate of {item['_id']} already handled in this run")
         self.run.seen_hashes[item["_id"]] = digest
+        remember_digest(item, digest)  # the store takes it instead of hashing again
         return item

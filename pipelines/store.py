@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from twisted.internet import defer, task
 
+from finews_crawler.article import with_digest
 from finews_crawler.crawl.store_component import StageFailure, StoreComponent
 from finews_crawler.items import Article
 from finews_crawler.storage.base import FAILED, UpsertOutcome, clear_resolved
@@ -99,7 +100,8 @@ class StorePipeline(Stage):
     # ---- items ---------------------------------------------------------------------------
 
     def process(self, item: Article) -> Article:
-        self.pending.append(dict(item))  # shallow: ItemAdapter.asdict() deep-copies, slowly
+        # Shallow (ItemAdapter.asdict() deep-copies, slowly), with the dedupe stage's digest.
+        self.pending.append(with_digest(item))
         if (
             len(self.pending) >= self.batch_size
             or time.monotonic() - self._last_flush >= self.flush_seconds

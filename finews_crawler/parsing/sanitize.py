@@ -76,20 +76,18 @@ def _url_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-# nh3 takes plain sets: built once, not per article.
-_TAGS = set(ALLOWED_TAGS)
-_ATTRIBUTES = {tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()}
-_SCHEMES = set(ALLOWED_URL_SCHEMES)
+# One nh3 Cleaner, built once: `nh3.clean` converts the allow-lists into a new cleaner on
+# every call (a fifth to a quarter of its time on a mock article).
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+    attribute_filter=_url_filter,
+)
 
 
 def sanitize_html(fragment: str) -> str:
     """Return fragment with everything outside the allow-list removed."""
-    return nh3.clean(
-        fragment,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-        attribute_filter=_url_filter,
-    )
+    return _CLEANER.clean(fragment)

@@ -59,6 +59,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from finews_crawler.article import carried_digest
 from finews_crawler.config import environment
 from finews_crawler.storage.base import (
     FAILED,
@@ -368,7 +369,7 @@ class MongoStore(Store):
         for incoming in articles:
             existing = current.get(incoming["_id"])
             try:
-                outcome = apply_upsert(existing, incoming, now)
+                outcome = apply_upsert(existing, incoming, now, carried_digest(incoming))
                 if outcome.status != UNCHANGED:
                     outcome.article = fit_document(outcome.article)
             except (bson.InvalidDocument, TypeError, ValueError, OverflowError) as exc:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.article import content_hash
+from finews_crawler.article import carried_digest, content_hash
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -215,7 +215,8 @@ class SQLiteStore(Store):
             for incoming in articles:
                 article_id = incoming["_id"]
                 existing = current.get(article_id)
-                outcome = apply_upsert(existing, incoming, now, content_hash(incoming))
+                digest = carried_digest(incoming) or content_hash(incoming)
+                outcome = apply_upsert(existing, incoming, now, digest)
                 outcomes.append(outcome)
                 if outcome.status == UNCHANGED:
                     continue

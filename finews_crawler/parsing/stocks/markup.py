@@ -44,9 +44,7 @@ def from_html(
     else:
         root = fragment
     mentions: list[Security | Board] = []
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in root.iter(etree.Element):  # elements only: comments' text is no text
         found = mention(element) if mention is not None else None
         if isinstance(found, Security):
             mentions.append(_with(found, found.via or _via_markup(element)))

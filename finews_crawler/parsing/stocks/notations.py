@@ -29,6 +29,11 @@ _BARE = re.compile(
     r"|(?P<hk>\d{4,5})\.HK)(?![A-Za-z0-9])"
 )
 
+# What every notation above needs: an opening bracket (_IN_BRACKETS) or four digits in a row
+# (_BARE). A text without either holds no code: `from_text` returns at once, which saves
+# the scan of most of an article's text nodes. Keep it in step with the two patterns.
+_MAY_HOLD_CODE = re.compile(r"[（(]|\d{4}")
+
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·＊*-]+$")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9&'.-]*(?: [A-Za-z0-9&'.-]+)*$")
 _MAX_NAME = 12
@@ -128,4 +133,6 @@ def _inside_brackets_match(text: str, start: int) -> bool:
 
 def from_text(text: str) -> list[Security]:
     """Securities named in running text with an explicit code, in order of appearance."""
+    if not _MAY_HOLD_CODE.search(text):
+        return []
     return [mention.security for mention in sorted(code_mentions(text), key=lambda m: m.start)]
