@@ -29,11 +29,15 @@ from bench.quality import bigram_f1, precision_recall
 from bench.reading import BEIJING, read_post
 from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.items import RawPage
+from finews_crawler.sources import configure_sources
 from finews_crawler.storage.sqlite import SQLiteStore
 from mocksite import MockCorpus, render
 from pipelines.chain import ingest_pages
 
 BASE = "http://bench.example"
+# The mock's article paths on this host are East Money's only once it is a declared mirror
+# (sources/eastmoney: generic-looking paths need a known host), as a crawl of a mirror says.
+MIRROR_SETTINGS = {"FINEWS_EASTMONEY_MIRRORS": BASE}
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "finews-posts"
 SITE_SUFFIX = re.compile(r"\s*[_|｜-]\s*东方财富网\s*$")
 Case = dict[str, Any]  # url, html, title, published (datetime), body_text, stocks (set) | None
@@ -110,6 +114,7 @@ def extract_ours(cases: list[Case]) -> list[dict]:
         )
         for c in cases
     ]
+    configure_sources(MIRROR_SETTINGS)
     with tempfile.TemporaryDirectory() as work:
         store = SQLiteStore(Path(work) / "bench.sqlite3")
         results = ingest_pages(pages, run=StoreComponent(store, "bench"))

@@ -15,13 +15,16 @@ from typing import Any
 from bench.measure import cpu_time, scratch_dir
 from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.items import RawPage
-from finews_crawler.sources import Page, adapter_for
+from finews_crawler.sources import Page, adapter_for, configure_sources
 from finews_crawler.storage.sqlite import SQLiteStore
 from mocksite import MockCorpus, render
 from mocksite.wires import WireSet
 from pipelines.chain import ingest_pages
 
 BASE = "http://bench.example"
+# The mock's article paths on this host are East Money's only once it is a declared mirror
+# (sources/eastmoney: generic-looking paths need a known host), as a crawl of a mirror says.
+MIRROR_SETTINGS = {"FINEWS_EASTMONEY_MIRRORS": BASE}
 PAGE_SIZE = 100
 FEED_PAGES = {  # wire -> (feed page path, envelope around the item list)
     "emfast": (
@@ -97,6 +100,7 @@ def article_row(count: int, seed: int) -> dict[str, Any]:
                 spider="bench",
             )
         )
+    configure_sources(MIRROR_SETTINGS)
     with scratch_dir("bench-articles-") as work:
         store = SQLiteStore(work / "articles.sqlite3")
         started = cpu_time()
