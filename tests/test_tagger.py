@@ -107,7 +107,7 @@ def tagger() -> Tagger:
 
 
 def test_names_without_codes_are_found(tagger: Tagger) -> None:
-    tags = tagger.tag("美股减肥药板块走高，礼来、诺和诺德双双涨超5%。")
+    tags = tagger.tag("隔夜美股医药股普遍收高，礼来、诺和诺德均上涨逾4%。")
     assert keys(tags) == ["US:LLY", "US:NVO"]
     assert {tag.via for tag in tags} == {"name"}
     assert all(0 < (tag.confidence or 0) < 1 for tag in tags)
