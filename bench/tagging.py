@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.wires import FEED_PAGES, PAGE_SIZE
+from bench.wires import paged
 from finews_crawler.crawl.store_component import StoreComponent
 from finews_crawler.items import RawPage
 from finews_crawler.parsing.stocks import OTHER, Security, Tagger, from_market_code
@@ -64,15 +64,7 @@ def feed_pages(wires: Path, day: str, wire: str) -> list[Page]:
     raws = []
     with (wires / WIRE_FOLDERS[wire] / f"{day}.jsonl").open(encoding="utf-8") as lines:
         raws = [json.loads(line)["raw"] for line in lines]
-    path, envelope = FEED_PAGES[wire]
-    return [
-        Page(
-            url=FEED_HOST + path,
-            text=json.dumps(envelope(raws[i : i + PAGE_SIZE]), ensure_ascii=False),
-            content_type="application/json",
-        )
-        for i in range(0, len(raws), PAGE_SIZE)
-    ]
+    return paged(wire, raws, FEED_HOST)
 
 
 def raw_pages(wires: Path, day: str, names: Iterable[str]) -> list[RawPage]:

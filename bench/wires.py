@@ -42,19 +42,24 @@ FEED_PAGES = {  # wire -> (feed page path, envelope around the item list)
 }
 
 
-def feed_pages(wire: str, count: int, seed: int) -> list[Page]:
-    """The wire's items as the host serves them, PAGE_SIZE a page, newest first."""
-    items = [item.raw for item in WireSet.build(seed=seed, items=count).feed(wire).items()]
-    items.reverse()
+def paged(wire: str, items: list[Any], host: str) -> list[Page]:
+    """Items (newest first) in the wire's feed page envelope, PAGE_SIZE a page, on `host`."""
     path, envelope = FEED_PAGES[wire]
     return [
         Page(
-            url=BASE + path,
+            url=host + path,
             text=json.dumps(envelope(items[i : i + PAGE_SIZE]), ensure_ascii=False),
             content_type="application/json",
         )
         for i in range(0, len(items), PAGE_SIZE)
     ]
+
+
+def feed_pages(wire: str, count: int, seed: int) -> list[Page]:
+    """The wire's items as the host serves them, PAGE_SIZE a page, newest first."""
+    items = [item.raw for item in WireSet.build(seed=seed, items=count).feed(wire).items()]
+    items.reverse()
+    return paged(wire, items, BASE)
 
 
 def wire_row(wire: str, count: int, seed: int) -> dict[str, Any]:
