@@ -55,7 +55,7 @@ def normalize(page: ExtractedPage, tagger: Tagger | None = None) -> Article:
     body_html = extracted.body_html or ""
     tree = html_text.parse_fragment(body_html)
     # Read what boilerplate removal drops (quote blocks, the source line) before cleaning.
-    securities, boards = from_html(tree, adapter.stock_mention)
+    securities, boards = from_html(tree, adapter.stock_mention, adapter.stock_markup)
     listed_by_source = extracted.stocks is not None or extracted.boards is not None
     media = clean_media(extracted.media) or clean_media(adapter.media_from_body(tree))
     body = html_text.clean(tree, adapter.boilerplate)

@@ -18,7 +18,8 @@ from finews_crawler.article import (
 )
 from finews_crawler.items import Article
 from finews_crawler.parsing import html_text
-from finews_crawler.parsing.stocks.notations import code_mentions, from_text
+from finews_crawler.parsing.stocks import notations
+from finews_crawler.parsing.stocks.notations import code_mentions, from_text, may_hold_code
 from finews_crawler.storage import open_store
 from pipelines import StoreComponent
 from pipelines.chain import STAGES
@@ -81,16 +82,29 @@ def test_store_outcomes_equal_with_and_without_the_carried_digest(tmp_path) -> N
         assert mine == other
 
 
-def test_from_text_skip_changes_nothing() -> None:
-    """Every text node of the mock articles: from_text equals the full scan's result."""
+def test_code_precheck_passes_every_text_a_notation_matches() -> None:
+    """The cheap test that skips a text (`may_hold_code`) is False only where neither of the
+    notation patterns matches: checked on every text node of the mock articles and on each
+    notation form the module documents, written inside and outside brackets."""
     extract = ExtractPipeline(StoreComponent(None, spider="t"))  # type: ignore[arg-type]
     texts = []
     for page in raw_pages(200, seed=13):
         tree = html_text.parse_fragment(extract.process_item(page).extracted.body_html or "")
         for element in tree.iter():
             texts.extend(t for t in (element.text, element.tail) if t)
-    texts += ["苹果(AAPL.US)", "SH600519", "00700.HK", "无代码的一句话", "（记者 王）"]
-    assert texts
+    forms = [
+        "(002752)", "（01548.HK）", "(2888.HK)", "(AAPL.US)", "(CS.N)", "(INTC.O)", "（SUN.N）",
+        "（300420.SZ）", "(002572.SZ，最新价)", "（518880）", "600570.SH", "SH600519",
+        "00700.HK", "(NASDAQ:NVDA)", "（纳斯达克：NVDA）", "（纽交所: BABA）", "( 600519 )",
+        "(09988)", "BJ830799", "830799.BJ",
+    ]  # fmt: skip
+    texts += [f"某公司{form}，" for form in forms]
+    texts += ["无代码的一句话", "（记者 王）", "2024年(全年)", "(12.5%)"]
+    patterns = (notations._IN_BRACKETS, notations._BARE)
+    matched = [text for text in texts if any(p.search(text) for p in patterns)]
+    assert len(matched) >= len(forms)  # the forms all match, so the check can fail
+    for text in matched:
+        assert may_hold_code(text), text
     for text in texts:
-        full = [m.security for m in sorted(code_mentions(text), key=lambda m: m.start)]
-        assert from_text(text) == full
+        if not may_hold_code(text):
+            assert not from_text(text) and not list(code_mentions(text))

@@ -47,8 +47,9 @@ BLOCK_TAGS = frozenset(
         "hr",
     ]
 )
-_DROP_ALWAYS = (
-    "//script | //style | //noscript | //template | //iframe | //object | //embed | //form"
+# Dropped with their content from every body.
+DROP_ALWAYS = frozenset(
+    ["script", "style", "noscript", "template", "iframe", "object", "embed", "form"]
 )
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # C0 controls (but tab/newline/CR), DEL, BOMs and U+FFFD (what a NUL or an undecodable byte
@@ -78,6 +79,10 @@ class Boilerplate:
     """What one source considers not part of an article body."""
 
     xpaths: Sequence[str] = ()  # elements to remove with their content
+    # (tag or "*", class): elements of that tag holding that class (one of the whitespace-
+    # separated names of @class) go with their content. The same as an XPath rule, but all
+    # of them are checked in the one walk clean() makes anyway, which is cheaper.
+    classes: Sequence[tuple[str, str]] = ()
     line_prefixes: Sequence[str] = ()  # paragraphs starting with these (after indentation)
     comment_ranges: Sequence[tuple[str, str]] = ()  # <!-- START --> ... <!-- END --> spans
 
@@ -211,23 +216,58 @@ def _drop_comment_ranges(root, ranges: Sequence[tuple[str, str]]) -> None:
                 remove_keep_tail(node)
 
 
-# Candidates for removal after the rules: elements that may be hidden (checked in Python
-# with _HIDDEN), comments, processing instructions; the root included, as root.iter() is.
-_HIDDEN_OR_COMMENT = etree.XPath(
-    "descendant-or-self::*[@style or @hidden] | descendant-or-self::comment()"
-    " | descendant-or-self::processing-instruction()"
-)
-
-
 @functools.lru_cache(maxsize=64)
 def _rules_xpath(xpaths: tuple[str, ...]) -> etree.XPath:
-    """The always-dropped tags and a source's boilerplate XPaths as one compiled union
-    (compiling them on each call cost more than the search)."""
-    return etree.XPath(" | ".join((_DROP_ALWAYS, *xpaths)))
+    """A source's boilerplate XPaths as one compiled union (compiling them on each call cost
+    more than the search)."""
+    return etree.XPath(" | ".join(xpaths))
 
 
 def _is_hidden(element) -> bool:
     return bool(_HIDDEN.search(element.get("style") or "")) or element.get("hidden") is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _class_rule(classes: tuple[tuple[str, str], ...]):
+    """A test of one element against the class rules: class name -> the tags it applies to."""
+    tags_of: dict[str, set[str]] = {}
+    for tag, name in classes:
+        tags_of.setdefault(name, set()).add(tag)
+
+    def matches(element) -> bool:
+        value = element.get("class")
+        if not value:
+            return False
+        for name in _XML_SPACE.split(value):
+            tags = tags_of.get(name)
+            if tags and ("*" in tags or element.tag in tags):
+                return True
+        return False
+
+    return matches
+
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() splits on
+
+
+def _doomed(root, rules: Boilerplate) -> list:
+    """Every node clean() removes: the always-dropped tags, the source's rules, hidden-looking
+    elements, comments and processing instructions. One walk of the tree, plus one search
+    for the source's XPath rules; removing keeps the tails, so the order of removal does
+    not change the result."""
+    by_class = _class_rule(tuple(rules.classes)) if rules.classes else None
+    doomed = []
+    for node in root.iter():
+        tag = node.tag
+        if tag is etree.Comment or tag is etree.ProcessingInstruction:
+            doomed.append(node)
+        elif tag in DROP_ALWAYS or (
+            node.attrib and (_is_hidden(node) or (by_class is not None and by_class(node)))
+        ):
+            doomed.append(node)
+    if rules.xpaths:
+        doomed += _rules_xpath(tuple(rules.xpaths))(root)
+    return doomed
 
 
 def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) -> CleanBody:
@@ -238,14 +278,8 @@ def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) ->
     """
     root = parse_fragment(fragment) if isinstance(fragment, str) else fragment
     _drop_comment_ranges(root, rules.comment_ranges)
-    # Compiled XPaths find what goes (first the always-dropped tags and the source's rules,
-    # then hidden-looking elements, comments and processing instructions) in one walk each.
-    # Removing keeps the tails, so the order of removal does not change the result.
-    for element in _rules_xpath(tuple(rules.xpaths))(root):
-        remove_keep_tail(element)
-    for node in _HIDDEN_OR_COMMENT(root):
-        if not isinstance(node.tag, str) or _is_hidden(node):
-            remove_keep_tail(node)
+    for node in _doomed(root, rules):
+        remove_keep_tail(node)
     if rules.line_prefixes:
         _drop_prefixed_blocks(root, tuple(rules.line_prefixes))
     body = CleanBody(root=root)
@@ -255,12 +289,30 @@ def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) ->
 
 
 def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
+    longest = max(map(len, prefixes))
     for element in list(root.iter("p", "div", "center", "section")):
         if element.getparent() is None:
             continue
-        # strip() is _INDENT.sub("", ...): both take what str.isspace() calls whitespace.
-        if _SPACES.sub(" ", element.text_content()).strip().startswith(prefixes):
+        if _leading_text(element, longest).startswith(prefixes):
             remove_keep_tail(element)
+
+
+def _leading_text(element, length: int) -> str:
+    """The start of the element's text, whitespace collapsed and the ends stripped: at least
+    `length` characters of `_SPACES.sub(" ", element.text_content()).strip()` (all of it
+    when shorter), read only as far as needed: a block's text can be the rest of the body.
+
+    A prefix of a text, collapsed and stripped, is a prefix of the whole text collapsed and
+    stripped (strip() is _INDENT.sub("", ...): both take what str.isspace() calls
+    whitespace), so startswith() of a prefix up to `length` long gives the same answer.
+    """
+    read = ""
+    for piece in element.itertext():
+        read += piece
+        start = _SPACES.sub(" ", read).strip()
+        if len(start) >= length:
+            return start
+    return _SPACES.sub(" ", read).strip()
 
 
 def text_lines(root) -> list[str]:

@@ -6,6 +6,7 @@ its adapter, which hands them in through `from_html(..., mention=adapter.stock_m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ from lxml import etree
 
 from finews_crawler.parsing.html_text import parse_fragment
 from finews_crawler.parsing.stocks.markets import CONFIDENCE, Board, Security
-from finews_crawler.parsing.stocks.notations import from_text
+from finews_crawler.parsing.stocks.notations import from_text, may_hold_code
 
 Mention = Callable[[Any], "Security | Board | None"]
 
@@ -29,13 +30,17 @@ def _with(security: Security, via: str) -> Security:
 
 
 def from_html(
-    fragment: str | etree._Element, mention: Mention | None = None
+    fragment: str | etree._Element,
+    mention: Mention | None = None,
+    markup: str | None = None,
 ) -> tuple[list[Security], list[Board]]:
     """Every security and board in an article's HTML (markup or parsed tree), by secid, in order.
 
     `mention(element)` reads a source's own markup notations (its adapter's stock_mention);
-    text mentions in generic notations are read everywhere. A security seen only in markup
-    without a name has none unless the text names it later.
+    `markup`, when given, is an XPath of the only elements that can carry one (the adapter's
+    stock_markup), so the others are not asked. Text mentions in generic notations are read
+    everywhere. A security seen only in markup without a name has none unless the text names
+    it later.
     """
     if isinstance(fragment, str):
         if not fragment.strip():
@@ -43,17 +48,30 @@ def from_html(
         root = parse_fragment(fragment)
     else:
         root = fragment
+    asked = None if mention is None or markup is None else set(_compiled(markup)(root))
+    # One C-level read of all the text says whether any text node can hold a code at all.
+    scan_text = may_hold_code(etree.tostring(root, method="text", encoding="unicode"))
+    if not scan_text and (mention is None or asked == set()):
+        return [], []
     mentions: list[Security | Board] = []
     for element in root.iter(etree.Element):  # elements only: comments' text is no text
-        found = mention(element) if mention is not None else None
+        found = None
+        if mention is not None and (asked is None or element in asked):
+            found = mention(element)
         if isinstance(found, Security):
             mentions.append(_with(found, found.via or _via_markup(element)))
         elif found is not None:
             mentions.append(found)
-        for text in (element.text, element.tail):
-            if text:
-                mentions.extend(_with(security, "code") for security in from_text(text))
+        if scan_text:
+            for text in (element.text, element.tail):
+                if text:
+                    mentions.extend(_with(security, "code") for security in from_text(text))
     return merge(mentions)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(xpath: str) -> etree.XPath:
+    return etree.XPath(xpath)
 
 
 def merge(mentions: Iterable[Security | Board]) -> tuple[list[Security], list[Board]]:

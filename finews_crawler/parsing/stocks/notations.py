@@ -29,10 +29,12 @@ _BARE = re.compile(
     r"|(?P<hk>\d{4,5})\.HK)(?![A-Za-z0-9])"
 )
 
-# What every notation above needs: an opening bracket (_IN_BRACKETS) or four digits in a row
-# (_BARE). A text without either holds no code: `from_text` returns at once, which saves
-# the scan of most of an article's text nodes. Keep it in step with the two patterns.
-_MAY_HOLD_CODE = re.compile(r"[（(]|\d{4}")
+# What every notation above needs, read off the two patterns: a bracket followed by a digit,
+# a capital or an exchange's name (_IN_BRACKETS); a market suffix or prefix glued to four or
+# six digits (_BARE). A text without any holds no code: `from_text` and `code_mentions` return
+# at once, which saves the scan of most texts (a year or a bracketed remark is no reason to
+# scan). Keep it in step with the two patterns (tests/test_hash_once.py checks both ways).
+_MAY_HOLD_CODE = re.compile(r"[（(]\s*(?:\d|[A-Z]|纳斯达克|纽交所)|\d{4}\.[SBH]|(?:SH|SZ|BJ)\d{6}")
 
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·＊*-]+$")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9&'.-]*(?: [A-Za-z0-9&'.-]+)*$")
@@ -106,6 +108,8 @@ def _in_brackets(match: re.Match[str]) -> Security | None:
 
 def code_mentions(text: str) -> Iterator[CodeMention]:
     """Every code notation in `text`, in order, with the name written before it if any."""
+    if not _MAY_HOLD_CODE.search(text):
+        return
     for match in _IN_BRACKETS.finditer(text):
         security = _in_brackets(match)
         if security is None:
@@ -129,6 +133,11 @@ def _inside_brackets_match(text: str, start: int) -> bool:
     """A bare notation directly after an opening bracket was read by the bracket rule."""
     before = text[max(0, start - 2) : start].rstrip()
     return before.endswith(("(", "（"))
+
+
+def may_hold_code(text: str) -> bool:
+    """False when no notation this module reads can stand in `text` (a cheap test)."""
+    return _MAY_HOLD_CODE.search(text) is not None
 
 
 def from_text(text: str) -> list[Security]:

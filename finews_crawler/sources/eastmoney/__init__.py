@@ -281,16 +281,17 @@ class EastMoneyAdapter(SourceAdapter):
     priority: ClassVar[int] = 10
     boilerplate: ClassVar[Boilerplate] = Boilerplate(
         comment_ranges=(("EM_StockImg_Start", "EM_StockImg_End"),),
-        xpaths=(
-            f"//a[{_CLASS.format('EmImageRemark')}]/ancestor::p[1]",
-            f"//p[{_CLASS.format('em_media')}]",
-            f"//*[{_CLASS.format('ad_context3')} or {_CLASS.format('ad_context')}]",
-            f"//img[{_CLASS.format('em_handle_adv_close')}]",
-            f"//div[{_CLASS.format('sourcebox')}]",
-            f"//div[{_CLASS.format('sublab')}]",
-            f"//div[{_CLASS.format('zwothers')}]",
-            f"//*[{_CLASS.format('res-edit')}]",
-            f"//div[{_CLASS.format('b-review')}]",
+        xpaths=(f"//a[{_CLASS.format('EmImageRemark')}]/ancestor::p[1]",),
+        classes=(
+            ("p", "em_media"),
+            ("*", "ad_context3"),
+            ("*", "ad_context"),
+            ("img", "em_handle_adv_close"),
+            ("div", "sourcebox"),
+            ("div", "sublab"),
+            ("div", "zwothers"),
+            ("*", "res-edit"),
+            ("div", "b-review"),
         ),
         line_prefixes=(
             "（责任编辑：",
@@ -334,6 +335,8 @@ class EastMoneyAdapter(SourceAdapter):
 
     def stock_mention(self, element: Any) -> Any:
         return stocks.stock_mention(element)
+
+    stock_markup: ClassVar[str | None] = stocks.MARKUP
 
     def settings_defaults(self) -> dict[str, Any]:
         return {

@@ -78,6 +78,10 @@ def _element_name(element: Any) -> str | None:
     return text or None
 
 
+# The elements stock_mention can name anything in: those with a data-code, and links.
+MARKUP = "descendant-or-self::*[@data-code] | descendant-or-self::a[@href]"
+
+
 def stock_mention(element: Any) -> Security | Board | None:
     """The security or board one element of an East Money body names in markup, if any."""
     data_code = element.get("data-code")
