@@ -259,8 +259,11 @@ def _doomed(root, rules: Boilerplate) -> list:
     doomed = []
     for node in root.iter():
         tag = node.tag
-        if tag is etree.Comment or tag is etree.ProcessingInstruction or tag in DROP_ALWAYS or (
-            node.attrib and (_is_hidden(node) or (by_class is not None and by_class(node)))
+        if (
+            tag is etree.Comment
+            or tag is etree.ProcessingInstruction
+            or tag in DROP_ALWAYS
+            or (node.attrib and (_is_hidden(node) or (by_class is not None and by_class(node))))
         ):
             doomed.append(node)
     if rules.xpaths:
