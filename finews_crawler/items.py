@@ -62,11 +62,13 @@ class Article(scrapy.Item):
     _content_digest: tuple[int, str] | None = None
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._content_digest = None
+        if self._content_digest is not None:  # (reading is cheap; Item's setattr is not)
+            self._content_digest = None
         super().__setitem__(key, value)
 
     def __delitem__(self, key: str) -> None:
-        self._content_digest = None
+        if self._content_digest is not None:
+            self._content_digest = None
         super().__delitem__(key)
 
 

@@ -224,7 +224,8 @@ def _rules_xpath(xpaths: tuple[str, ...]) -> etree.XPath:
 
 
 def _is_hidden(element) -> bool:
-    return bool(_HIDDEN.search(element.get("style") or "")) or element.get("hidden") is not None
+    style = element.get("style")
+    return bool(style and _HIDDEN.search(style)) or element.get("hidden") is not None
 
 
 @functools.lru_cache(maxsize=64)
@@ -290,30 +291,12 @@ def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) ->
 
 
 def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
-    longest = max(map(len, prefixes))
     for element in list(root.iter("p", "div", "center", "section")):
         if element.getparent() is None:
             continue
-        if _leading_text(element, longest).startswith(prefixes):
+        # strip() is _INDENT.sub("", ...): both take what str.isspace() calls whitespace.
+        if _SPACES.sub(" ", element.text_content()).strip().startswith(prefixes):
             remove_keep_tail(element)
-
-
-def _leading_text(element, length: int) -> str:
-    """The start of the element's text, whitespace collapsed and the ends stripped: at least
-    `length` characters of `_SPACES.sub(" ", element.text_content()).strip()` (all of it
-    when shorter), read only as far as needed: a block's text can be the rest of the body.
-
-    A prefix of a text, collapsed and stripped, is a prefix of the whole text collapsed and
-    stripped (strip() is _INDENT.sub("", ...): both take what str.isspace() calls
-    whitespace), so startswith() of a prefix up to `length` long gives the same answer.
-    """
-    read = ""
-    for piece in element.itertext():
-        read += piece
-        start = _SPACES.sub(" ", read).strip()
-        if len(start) >= length:
-            return start
-    return _SPACES.sub(" ", read).strip()
 
 
 def text_lines(root) -> list[str]:

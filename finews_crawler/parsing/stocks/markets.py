@@ -10,6 +10,7 @@ SZ 399xxx indexes, SH 11xxxx and SZ 12xxxx bonds).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,16 @@ def kind_of(code: str, market: str | None) -> str:
 def from_market_code(market: str, code: str, name: str | None = None) -> Security | None:
     """A Security from an explicit market (SH/SZ/BJ/HK/US) and code; None when the code
     cannot be one of that market's (a Shenzhen-numbered Beijing code is filed as BJ)."""
+    security = _from_market_code(market, code)
+    if security is None or name is None:
+        return security
+    return Security(security.code, security.market, security.secid, name, security.kind)
+
+
+@functools.lru_cache(maxsize=8192)
+def _from_market_code(market: str, code: str) -> Security | None:
+    """from_market_code without a name: the same few thousand codes recur in every article
+    (a Security is immutable, so one instance per code serves them all)."""
     market, code = market.upper(), code.strip().upper()
     if market == "HK":
         code = code.zfill(5)
@@ -117,7 +128,7 @@ def from_market_code(market: str, code: str, name: str | None = None) -> Securit
         return None
     if market == "US" and not re.fullmatch(r"[A-Z][A-Z0-9.]{0,6}", code):
         return None
-    return Security(code, market, f"{prefix}.{code}", name, kind_of(code, market))
+    return Security(code, market, f"{prefix}.{code}", None, kind_of(code, market))
 
 
 def from_bare_code(code: str, name: str | None = None) -> Security | None:

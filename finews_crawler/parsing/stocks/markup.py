@@ -26,7 +26,8 @@ def _via_markup(element: Any) -> str:
 
 
 def _with(security: Security, via: str) -> Security:
-    return Security(**{**security.__dict__, "via": via, "confidence": CONFIDENCE[via]})
+    s = security
+    return Security(s.code, s.market, s.secid, s.name, s.kind, via, CONFIDENCE[via])
 
 
 def from_html(
@@ -64,8 +65,9 @@ def from_html(
             mentions.append(found)
         if scan_text:
             for text in (element.text, element.tail):
-                if text:
-                    mentions.extend(_with(security, "code") for security in from_text(text))
+                if text and may_hold_code(text):
+                    for security in from_text(text):
+                        mentions.append(_with(security, "code"))
     return merge(mentions)
 
 
