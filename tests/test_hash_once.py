@@ -100,11 +100,15 @@ def test_code_precheck_passes_every_text_a_notation_matches() -> None:
     ]  # fmt: skip
     texts += [f"某公司{form}，" for form in forms]
     texts += ["无代码的一句话", "（记者 王）", "2024年(全年)", "(12.5%)"]
-    patterns = (notations._IN_BRACKETS, notations._BARE)
-    matched = [text for text in texts if any(p.search(text) for p in patterns)]
-    assert len(matched) >= len(forms)  # the forms all match, so the check can fail
-    for text in matched:
-        assert may_hold_code(text), text
+    checks = (
+        (notations._IN_BRACKETS, notations._may_hold_bracketed),
+        (notations._BARE, notations._may_hold_bare),
+    )
+    for pattern, check in checks:
+        matched = [text for text in texts if pattern.search(text)]
+        assert len(matched) >= 4  # forms of each kind match, so the check can fail
+        for text in matched:
+            assert check(text) and may_hold_code(text), text
     for text in texts:
         if not may_hold_code(text):
             assert not from_text(text) and not list(code_mentions(text))

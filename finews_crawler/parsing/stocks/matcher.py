@@ -310,4 +310,5 @@ def _pick(entries: tuple[Known, ...], codes_in_text: set[str], hint: str | None)
 
 
 def _tagged(security: Security, name: str | None, via: str, confidence: float) -> Security:
-    return Security(**{**security.__dict__, "name": name, "via": via, "confidence": confidence})
+    s = security
+    return Security(s.code, s.market, s.secid, name, s.kind, via, confidence)

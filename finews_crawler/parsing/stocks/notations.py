@@ -29,12 +29,25 @@ _BARE = re.compile(
     r"|(?P<hk>\d{4,5})\.HK)(?![A-Za-z0-9])"
 )
 
-# What every notation above needs, read off the two patterns: a bracket followed by a digit,
-# a capital or an exchange's name (_IN_BRACKETS); a market suffix or prefix glued to four or
-# six digits (_BARE). A text without any holds no code: `from_text` and `code_mentions` return
-# at once, which saves the scan of most texts (a year or a bracketed remark is no reason to
-# scan). Keep it in step with the two patterns (tests/test_hash_once.py checks both ways).
-_MAY_HOLD_CODE = re.compile(r"[（(]\s*(?:\d|[A-Z]|纳斯达克|纽交所)|\d{4}\.[SBH]|(?:SH|SZ|BJ)\d{6}")
+# What each of the two patterns needs, read off them: a bracket followed by a digit, a
+# capital or an exchange's name (_IN_BRACKETS); a market suffix or prefix glued to four or six
+# digits (_BARE). A text without either holds no code: `code_mentions` returns at once, which
+# saves the scan of most texts (a year or a bracketed remark is no reason to scan), and a
+# text without the second skips _BARE (its leading look-behind makes the engine try it at
+# every character). Keep them in step with the patterns (tests/test_hash_once.py checks).
+_MAY_HOLD_BRACKETED = re.compile(r"[（(]\s*(?:\d|[A-Z]|纳斯达克|纽交所)")
+_MAY_HOLD_BARE = re.compile(r"\d{4}\.[SBH]|(?:SH|SZ|BJ)\d{6}")
+
+
+def _may_hold_bracketed(text: str) -> bool:
+    return ("(" in text or "（" in text) and _MAY_HOLD_BRACKETED.search(text) is not None
+
+
+def _may_hold_bare(text: str) -> bool:
+    # Substring tests first: each is a plain scan, far cheaper than any pattern.
+    marked = "SH" in text or "SZ" in text or "BJ" in text or ".HK" in text
+    return marked and _MAY_HOLD_BARE.search(text) is not None
+
 
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·＊*-]+$")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9&'.-]*(?: [A-Za-z0-9&'.-]+)*$")
@@ -108,17 +121,17 @@ def _in_brackets(match: re.Match[str]) -> Security | None:
 
 def code_mentions(text: str) -> Iterator[CodeMention]:
     """Every code notation in `text`, in order, with the name written before it if any."""
-    if not _MAY_HOLD_CODE.search(text):
-        return
-    for match in _IN_BRACKETS.finditer(text):
+    bracketed, bare = _may_hold_bracketed(text), _may_hold_bare(text)
+    for match in _IN_BRACKETS.finditer(text) if bracketed else ():
         security = _in_brackets(match)
         if security is None:
             continue
         found = name_before(text, match.start())
         if found:
-            security = Security(**{**security.__dict__, "name": found[0]})
+            s = security
+            security = Security(s.code, s.market, s.secid, found[0], s.kind)
         yield CodeMention(security, match.start(), match.end(), found[1] if found else None)
-    for match in _BARE.finditer(text):
+    for match in _BARE.finditer(text) if bare else ():
         if match.group("code"):
             security = from_market_code(match.group("suffix"), match.group("code"))
         elif match.group("pcode"):
@@ -137,11 +150,11 @@ def _inside_brackets_match(text: str, start: int) -> bool:
 
 def may_hold_code(text: str) -> bool:
     """False when no notation this module reads can stand in `text` (a cheap test)."""
-    return _MAY_HOLD_CODE.search(text) is not None
+    return _may_hold_bracketed(text) or _may_hold_bare(text)
 
 
 def from_text(text: str) -> list[Security]:
     """Securities named in running text with an explicit code, in order of appearance."""
-    if not _MAY_HOLD_CODE.search(text):
+    if not may_hold_code(text):
         return []
     return [mention.security for mention in sorted(code_mentions(text), key=lambda m: m.start)]
