@@ -49,26 +49,42 @@ def from_html(
         root = parse_fragment(fragment)
     else:
         root = fragment
-    asked = None if mention is None or markup is None else set(_compiled(markup)(root))
-    # One C-level read of all the text says whether any text node can hold a code at all.
-    scan_text = may_hold_code(etree.tostring(root, method="text", encoding="unicode"))
-    if not scan_text and (mention is None or asked == set()):
+    elements = list(root.iter(etree.Element))  # elements only: comments' text is no text
+    if mention is None:
+        asked = []
+    elif markup is None:
+        asked = elements
+    else:
+        asked = _compiled(markup)(root)
+    # One C-level read of all the text says whether any text node can hold a code at all;
+    # then only the text nodes that may are read, each where its element stands.
+    texts = []
+    if may_hold_code(etree.tostring(root, method="text", encoding="unicode")):
+        texts = [text for text in _TEXT_NODES(root) if may_hold_code(text)]
+    if not asked and not texts:
         return [], []
+    position = {element: index for index, element in enumerate(elements)}
+    # In document order by element: its markup mention, then its text, then its tail.
+    events: list[tuple[int, int, Any]] = [(position[e], 0, e) for e in asked if e in position]
+    for text in texts:
+        owner = text.getparent()
+        if owner in position:  # not a comment's or a processing instruction's tail
+            events.append((position[owner], 2 if text.is_tail else 1, text))
+    events.sort(key=lambda event: event[:2])
     mentions: list[Security | Board] = []
-    for element in root.iter(etree.Element):  # elements only: comments' text is no text
-        found = None
-        if mention is not None and (asked is None or element in asked):
-            found = mention(element)
+    for _, kind, subject in events:
+        if kind:
+            mentions.extend(_with(security, "code") for security in from_text(str(subject)))
+            continue
+        found = mention(subject) if mention is not None else None
         if isinstance(found, Security):
-            mentions.append(_with(found, found.via or _via_markup(element)))
+            mentions.append(_with(found, found.via or _via_markup(subject)))
         elif found is not None:
             mentions.append(found)
-        if scan_text:
-            for text in (element.text, element.tail):
-                if text and may_hold_code(text):
-                    for security in from_text(text):
-                        mentions.append(_with(security, "code"))
     return merge(mentions)
+
+
+_TEXT_NODES = etree.XPath("descendant-or-self::text()")
 
 
 @functools.lru_cache(maxsize=16)
