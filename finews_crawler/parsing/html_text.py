@@ -291,11 +291,18 @@ def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) ->
 
 
 def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
+    longest = max(map(len, prefixes))
     for element in list(root.iter("p", "div", "center", "section")):
         if element.getparent() is None:
             continue
         # strip() is _INDENT.sub("", ...): both take what str.isspace() calls whitespace.
-        if _SPACES.sub(" ", element.text_content()).strip().startswith(prefixes):
+        # The start of a text, collapsed and stripped, is a prefix of the whole text collapsed
+        # and stripped; so when the element's own text (where its text_content() begins)
+        # gives `longest` characters, it decides alone, and the whole block is not read.
+        start = _SPACES.sub(" ", (element.text or "")[: 4 * longest]).strip()
+        if len(start) < longest:
+            start = _SPACES.sub(" ", element.text_content()).strip()
+        if start.startswith(prefixes):
             remove_keep_tail(element)
 
 
