@@ -25,7 +25,7 @@ SEED = 7
 ITEMS = 400
 BASE = "http://wire.example"
 PATHS = {"cls": "/v1/roll/get_roll_list", "ths": "/tapp/news/push/stock/"}
-# The store's secid (stock_codes docstring): a market number, a dot, the code.
+# The store's secid (parsing/stocks/markets.py): a market number, a dot, the code.
 SECID_PREFIX = {"SH": "1", "SZ": "0", "BJ": "0", "HK": "116", "US": "105"}
 
 

@@ -539,7 +539,7 @@ def test_names_resolve_through_the_security_master(tmp_path: Path) -> None:
 )
 def test_stock_notations_resolve_to_the_stored_code(typed: str, code: str | None) -> None:
     """The notations README "Querying the store" lists, each to the `stocks[].code` the
-    parsers store (parsing/stock_codes.py: 6 digits, HK 5 digits, US tickers upper case)."""
+    parsers store (parsing/stocks/markets.py: 6 digits, HK 5 digits, US tickers upper case)."""
     from finews_crawler.parsing.stock_query import stock_code
 
     assert stock_code(typed) == code

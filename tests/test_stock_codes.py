@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from finews_crawler.parsing import stock_codes
-from finews_crawler.parsing.stock_codes import Board, Security
+from finews_crawler.parsing import stocks as stock_codes
+from finews_crawler.parsing.stocks import Board, Security
 from finews_crawler.sources.eastmoney import stocks as em_stocks
 
 
@@ -83,7 +83,9 @@ def test_from_html_orders_dedupes_and_names() -> None:
         '<span id="Info.3321"><a class="infokey" href="http://data.eastmoney.com/bbsj/">业绩</a>'
         '</span><span id="bk_90.BK0473"><a class="keytip" data-code="90,BK0473">证券</a></span></p>'
     )
-    securities, boards = stock_codes.from_html(fragment, em_stocks.stock_mention)
+    securities, boards = stock_codes.from_html(fragment, em_stocks.stock_mention, em_stocks.MARKUP)
+    # The markup rule only spares asking the other elements: asking every one finds the same.
+    assert stock_codes.from_html(fragment, em_stocks.stock_mention) == (securities, boards)
     assert [(s.code, s.market, s.secid, s.name, s.via) for s in securities] == [
         ("600123", "SH", "1.600123", "宏达电子", "quote"),
         ("300999", "SZ", "0.300999", "星辰科技", "link"),

@@ -136,7 +136,7 @@ class Extracted:
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     extractor: str = ""
-    # Securities and boards the source lists itself (parsing.stock_codes Security/Board);
+    # Securities and boards the source lists itself (parsing.stocks Security/Board);
     # None: read from the body (generic notations plus the adapter's stock_mention).
     stocks: list[Any] | None = None
     boards: list[Any] | None = None

@@ -21,7 +21,7 @@ import re
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from finews_crawler.parsing.stock_codes import Security, from_market_code
+from finews_crawler.parsing.stocks import Security, from_market_code
 from finews_crawler.sources.base import (
     TIME_CURSOR,
     Extracted,

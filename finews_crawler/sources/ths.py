@@ -18,7 +18,7 @@ import re
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from finews_crawler.parsing.stock_codes import Board, Security, from_market_code
+from finews_crawler.parsing.stocks import Board, Security, from_market_code
 from finews_crawler.sources.base import (
     PAGE_NUMBER,
     Extracted,

@@ -4,7 +4,7 @@
   inline links   data-code="1,600519"      (market-number,code), id="stock_1.600519"
   quote URLs     quote.eastmoney.com/unify/r/1.600570, /r/0.002353, /us/AAPL.html, /hk/00700.html
 Market number 90 is an industry/concept board (BK0473), not a security: boards are kept apart.
-Generic notations (600570, (01548.HK)) are read by finews_crawler/parsing/stock_codes.py.
+Generic notations (600570, (01548.HK)) are read by finews_crawler/parsing/stocks/.
 """
 
 from __future__ import annotations
