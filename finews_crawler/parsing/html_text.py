@@ -290,10 +290,24 @@ def clean(fragment: str | etree._Element, rules: Boilerplate = Boilerplate()) ->
     return body
 
 
+# What strip() after _SPACES.sub() takes from the start of a text: str.isspace() characters
+# and the zero-width space (which _SPACES turns into a space first).
+_LEADING_BLANKS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b"
+)
+
+
 def _drop_prefixed_blocks(root, prefixes: tuple[str, ...]) -> None:
     longest = max(map(len, prefixes))
+    initials = {prefix[0] for prefix in prefixes if prefix}
     for element in list(root.iter("p", "div", "center", "section")):
         if element.getparent() is None:
+            continue
+        # The first visible character of a block's own text is the first of its whole text:
+        # a block whose text starts with no prefix's first character keeps.
+        first = (element.text or "").lstrip(_LEADING_BLANKS)[:1]
+        if first and first not in initials:
             continue
         # strip() is _INDENT.sub("", ...): both take what str.isspace() calls whitespace.
         # The start of a text, collapsed and stripped, is a prefix of the whole text collapsed

@@ -35,12 +35,20 @@ _BARE = re.compile(
 # saves the scan of most texts (a year or a bracketed remark is no reason to scan), and a
 # text without the second skips _BARE (its leading look-behind makes the engine try it at
 # every character). Keep them in step with the patterns (tests/test_hash_once.py checks).
-_MAY_HOLD_BRACKETED = re.compile(r"[（(]\s*(?:\d|[A-Z]|纳斯达克|纽交所)")
+# One pattern per bracket: a pattern that starts with a plain character is searched for with
+# a fast scan; one that starts with a class of two is tried at every character.
+_MAY_HOLD_BRACKETED = tuple(
+    (bracket, re.compile(re.escape(bracket) + r"\s*(?:\d|[A-Z]|纳斯达克|纽交所)"))
+    for bracket in ("(", "（")
+)
 _MAY_HOLD_BARE = re.compile(r"\d{4}\.[SBH]|(?:SH|SZ|BJ)\d{6}")
 
 
 def _may_hold_bracketed(text: str) -> bool:
-    return ("(" in text or "（" in text) and _MAY_HOLD_BRACKETED.search(text) is not None
+    return any(
+        bracket in text and pattern.search(text) is not None
+        for bracket, pattern in _MAY_HOLD_BRACKETED
+    )
 
 
 def _may_hold_bare(text: str) -> bool:
