@@ -78,6 +78,11 @@ def carried_digest(article: Mapping[str, Any]) -> str | None:
     return None
 
 
+# json.dumps with these options builds a new encoder on every call; one built once encodes
+# the same bytes (the hash format is unchanged).
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(article: Mapping[str, Any]) -> str:
     """SHA-1 over the content fields: text fields as they are (no JSON escaping of bodies),
     each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""
@@ -95,8 +100,7 @@ def content_hash(article: Mapping[str, Any]) -> str:
             digest.update(data)
         else:
             structured.append((name, value))
-    encoded = json.dumps(structured, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    digest.update(encoded.encode("utf-8"))
+    digest.update(_HASH_ENCODER.encode(structured).encode("utf-8"))
     return digest.hexdigest()
 
 
