@@ -149,6 +149,8 @@ def test_media_text_since_until_and_source_filters(world: World) -> None:
         assert found(store, source="generic") == []
         with pytest.raises(FilterError, match="unknown source 'nosuchsource'"):
             found(store, source="nosuchsource")  # a typo is said, not an empty answer
+        with pytest.raises(FilterError, match="stored as source 'eastmoney'"):
+            found(store, source="emfast")  # a route to East Money's articles says where they are
         stock = world.common_stocks(1)[0]
         assert found(store, stock=f"{stock['code']}.{stock['market']}", since="1d") == world.ids(
             lambda t: (

@@ -65,12 +65,20 @@ def stock_codes(store: Store, stock: str | None) -> list[str]:
 
 
 def source_name(source: str | None) -> str | None:
-    """A source adapter's name; any other is refused rather than silently matching nothing."""
+    """A source articles are stored under; any other is refused rather than silently
+    matching nothing (a route stored under another source says which)."""
     if source is None or not source.strip():
         return None
     from finews_crawler.sources import all_adapters
 
-    names = sorted({adapter.name for adapter in all_adapters()})
+    adapters = all_adapters()
+    names = sorted({adapter.name for adapter in adapters if not adapter.stored_as})
+    route = next((a for a in adapters if a.name == source and a.stored_as), None)
+    if route is not None:
+        raise FilterError(
+            f"{source!r} articles are stored as source {route.stored_as!r} (one record per "
+            f"article, whichever route found it): use --source {route.stored_as}"
+        )
     if source not in names:
         raise FilterError(f"unknown source {source!r} (sources: {', '.join(names)})")
     return source

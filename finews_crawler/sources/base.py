@@ -224,6 +224,10 @@ class SourceAdapter:
         article_id = source_id if self.own_ids else f"{self.name}:{source_id}"
         return Identity(article_id, self.name, source_id, canonical_url, dict(fields or {}))
 
+    # The source its articles are stored under, when not its own name (a route to another
+    # source's articles: one record per article, whichever route finds it).
+    stored_as: ClassVar[str | None] = None
+
     # True when the source's own numbers are the stored `_id`s (kept for East Money, whose
     # 18-digit numbers were the ids before sources were namespaced).
     own_ids: ClassVar[bool] = False

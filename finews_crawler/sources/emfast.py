@@ -112,6 +112,7 @@ def read_items(page: Page) -> list[Any]:
 class EmFastAdapter(SourceAdapter):
     name: ClassVar[str] = FEED
     priority: ClassVar[int] = 5  # ahead of the East Money pages adapter on the same hosts
+    stored_as: ClassVar[str | None] = EASTMONEY.name  # its items are East Money's articles
 
     def owns(self, url: str) -> bool:
         return urlsplit(url).path.endswith(PATH)
