@@ -24,6 +24,7 @@ server.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -299,3 +300,88 @@ def run(
         "target_ratio": 0.5,
         "mongodb": mongo_label(mongo_uri),
     }
+
+
+_CHILD = (
+    "import json, sys; from bench import storage;"
+    " print(json.dumps(storage.run(int(sys.argv[1]), repeats=int(sys.argv[2]))['rows']))"
+)
+
+
+def before_after(count: int, repeats: int, rounds: int, code: str) -> dict[str, Any]:
+    """SQLite only: this checkout and `code` (an earlier one) in turn, `rounds` times, each a
+    fresh process running `run(count, repeats)` (ours and raw interleaved inside it); the
+    ours / raw ratios of every round, per path."""
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).resolve().parent.parent)
+    ratios: dict[str, dict[str, list[float]]] = {
+        label: {path: [] for path in PATHS} for label in ("before", "now")
+    }
+    cpu_ms: dict[str, dict[str, list[float]]] = {
+        label: {path: [] for path in PATHS} for label in ("before", "now")
+    }
+    for _ in range(rounds):
+        for label, where in (("before", code), ("now", here)):
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(count), str(repeats)],
+                cwd=where,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for row in json.loads(done.stdout.strip().splitlines()[-1]):
+                ratios[label][row["path"]].append(row["ratio"])
+                cpu_ms[label][row["path"]].append(row["ours_client_cpu_ms_per_article"])
+    return {"ratio": ratios, "ours_cpu_ms_per_article": cpu_ms}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.storage [--count N] [--repeats N] [--profile FILE] [--before DIR
+    [--rounds N]]`: the SQLite comparison alone (ours and raw interleaved). --profile writes
+    a cProfile of ours on the three paths (no raw side); --before compares with an earlier
+    checkout, the two in turn."""
+    import argparse
+    import cProfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", help="cProfile output of ours on the three paths")
+    parser.add_argument("--before", help="an earlier checkout to compare with, in turn")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.before:
+        result = before_after(
+            args.count, args.repeats, args.rounds, str(Path(args.before).resolve())
+        )
+        print(json.dumps(result))
+        return 0
+    if args.profile:
+        docs = articles(args.count)
+        changed = edited(docs)
+        with scratch_dir("finews-bench-store-") as work:
+            store = open_store(f"sqlite:///{work}/profiled.sqlite3")
+            with store:
+                profiler = cProfile.Profile()
+                for path, batches in (
+                    ("insert", batched(docs)),
+                    ("unchanged", batched(docs)),
+                    ("updated", batched(changed)),
+                ):
+                    profiler.enable()
+                    seconds = timed(store.upsert_articles, batches)
+                    profiler.disable()
+                    profiler.dump_stats(f"{args.profile}.{path}")
+                    profiler = cProfile.Profile()
+                    print(path, seconds)
+        return 0
+    result = run(args.count, repeats=args.repeats)
+    for row in result["rows"]:
+        print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
