@@ -20,11 +20,12 @@ the dedupe stage computed before (pipelines/dedupe.py, `with_digest` in pipeline
 which the store takes instead of hashing again. Those hashes are computed before the timer,
 as in a crawl they are paid by the dedupe stage (the crawl benchmark counts them). The SQLite
 rows also give ours on plain records, the store hashing each incoming record itself (as for
-records that come from elsewhere, e.g. an importer): `ratio_store_hashes`. The MongoDB figures come from SecantusDB, a MongoDB wire-protocol
-emulator, unless FINEWS_BENCH_MONGO_URI points at a real server: its server-side speed says
-little about real MongoDB, so each MongoDB row also gives the client-side CPU per article
-(this process's user+sys time: merging, hashing, BSON encoding), which does not depend on the
-server.
+records that come from elsewhere, e.g. an importer): `ratio_store_hashes`.
+
+The MongoDB figures come from SecantusDB, a MongoDB wire-protocol emulator, unless
+FINEWS_BENCH_MONGO_URI points at a real server: its server-side speed says little about real
+MongoDB, so each MongoDB row also gives the client-side CPU per article (this process's
+user+sys time: merging, BSON encoding), which does not depend on the server.
 """
 
 from __future__ import annotations
