@@ -103,7 +103,7 @@ def edited(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def piped(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The records as the store pipeline hands them to the store: each carrying its content
     hash, computed by the dedupe stage (here: now, before any timer)."""
-    records = []
+    records: list[dict[str, Any]] = []
     for doc in docs:
         record = DigestedRecord(doc)
         remember_digest(record, content_hash(doc))
