@@ -321,13 +321,15 @@ class SQLiteStore(Store):
         added: list[tuple[str, str]] = []
         for doc in docs:
             article_id = doc["_id"]
-            codes = _stock_codes(doc)
             before = stored.get(article_id)
-            if before is not None and article_id in rows and _stock_codes(before) == codes:
-                continue  # the index holds these codes already
-            if article_id in rows:
+            if before is not None and article_id in rows:
+                stocks = doc.get("stocks")
+                if stocks == before.get("stocks") or _stock_codes(doc) == _stock_codes(before):
+                    continue  # the index holds these codes already
                 dropped.append(article_id)
-            added.extend((code, article_id) for code in codes)
+            elif article_id in rows:
+                dropped.append(article_id)
+            added.extend((code, article_id) for code in _stock_codes(doc))
         for chunk in chunks(dropped):
             marks = ",".join("?" * len(chunk))
             self._db.execute(f"DELETE FROM article_stocks WHERE article_id IN ({marks})", chunk)
