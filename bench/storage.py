@@ -349,7 +349,7 @@ def before_after(count: int, repeats: int, rounds: int, code: str) -> dict[str, 
     import sys
 
     here = str(Path(__file__).resolve().parent.parent)
-    figures = ("ratio", "ratio_store_hashes", "ours_client_cpu_ms_per_article")
+    figures = ("ratio", "ratio_cpu", "ratio_store_hashes", "ours_client_cpu_ms_per_article")
     result: dict[str, dict[str, dict[str, list[float]]]] = {
         figure: {label: {path: [] for path in PATHS} for label in ("before", "now")}
         for figure in figures

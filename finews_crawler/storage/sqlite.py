@@ -364,13 +364,13 @@ class SQLiteStore(Store):
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for article_id, *columns, doc in self._db.execute(
-                "SELECT _id, source, source_id, url, published_at, media, doc FROM articles"
+            for row in self._db.execute(
+                "SELECT doc, source, source_id, url, published_at, media, _id FROM articles"
                 f" WHERE _id IN ({marks})",
                 chunk,
             ):
-                rows[article_id] = tuple(columns)
-                loaded = loads(doc)
+                rows[row[-1]] = row[1:-1]
+                loaded = loads(row[0])
                 found[loaded["_id"]] = loaded
         return rows, found
 
