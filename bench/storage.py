@@ -15,15 +15,22 @@ indexes as ours:
              MongoDB find + insert_many), then overwrite them with revision + 1.
 
 Ours does what the contract asks on each path (load the stored records of the batch, merge,
-hash, decide, write). The MongoDB figures come from SecantusDB, a MongoDB wire-protocol
-emulator, unless FINEWS_BENCH_MONGO_URI points at a real server: its server-side speed says
-little about real MongoDB, so each MongoDB row also gives the client-side CPU per article
-(this process's user+sys time: merging, hashing, BSON encoding), which does not depend on the
-server.
+decide, write), on records as the store pipeline hands them: each carrying the content hash
+the dedupe stage computed before (pipelines/dedupe.py, `with_digest` in pipelines/store.py),
+which the store takes instead of hashing again. Those hashes are computed before the timer,
+as in a crawl they are paid by the dedupe stage (the crawl benchmark counts them). The SQLite
+rows also give ours on plain records, the store hashing each incoming record itself (as for
+records that come from elsewhere, e.g. an importer): `ratio_store_hashes`.
+
+The MongoDB figures come from SecantusDB, a MongoDB wire-protocol emulator, unless
+FINEWS_BENCH_MONGO_URI points at a real server: its server-side speed says little about real
+MongoDB, so each MongoDB row also gives the client-side CPU per article (this process's
+user+sys time: merging, BSON encoding), which does not depend on the server.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -33,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import cpu_time, scratch_dir
+from finews_crawler.article import DigestedRecord, content_hash, remember_digest
 from finews_crawler.parsing.dates import parse_datetime
 from finews_crawler.storage import open_store
 from finews_crawler.storage.sqlite import SCHEMA, dumps
@@ -90,6 +98,17 @@ def edited(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for d in docs
     ]
+
+
+def piped(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records as the store pipeline hands them to the store: each carrying its content
+    hash, computed by the dedupe stage (here: now, before any timer)."""
+    records: list[dict[str, Any]] = []
+    for doc in docs:
+        record = DigestedRecord(doc)
+        remember_digest(record, content_hash(doc))
+        records.append(record)
+    return records
 
 
 def batched(docs: list[dict[str, Any]]) -> Batches:
@@ -241,7 +260,10 @@ def best(runs: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, f
     }
 
 
-def rows(store: str, count: int, ours_: dict, raw: dict) -> list[dict[str, Any]]:
+def rows(
+    store: str, count: int, ours_: dict, raw: dict, hashing: dict | None = None
+) -> list[dict[str, Any]]:
+    """`hashing`: ours on plain records (the store hashes each one), when measured."""
     return [
         {
             "store": store,
@@ -253,6 +275,14 @@ def rows(store: str, count: int, ours_: dict, raw: dict) -> list[dict[str, Any]]
             "ours_client_cpu_ms_per_article": round(1000 * ours_[path][1] / count, 3),
             "raw_client_cpu_ms_per_article": round(1000 * raw[path][1] / count, 3),
         }
+        | (
+            {
+                "ratio_store_hashes": round(raw[path][0] / hashing[path][0], 3),
+                "ours_store_hashes_cpu_ms_per_article": round(1000 * hashing[path][1] / count, 3),
+            }
+            if hashing
+            else {}
+        )
         for path in PATHS
     ]
 
@@ -270,12 +300,16 @@ def run(
 ) -> dict[str, Any]:
     docs = articles(count)
     changed = edited(docs)
-    ours_runs, raw_runs = [], []
+    docs_piped, changed_piped = piped(docs), piped(changed)
+    ours_runs, raw_runs, hashing_runs = [], [], []
     with scratch_dir("finews-bench-store-") as work:
-        for attempt in range(repeats):  # interleaved, so both meet the same machine load
-            ours_runs.append(ours(f"sqlite:///{work}/ours-{attempt}.sqlite3", docs, changed))
+        for attempt in range(repeats):  # interleaved, so all meet the same machine load
+            uri = f"sqlite:///{work}/ours-{attempt}.sqlite3"
+            ours_runs.append(ours(uri, docs_piped, changed_piped))
             raw_runs.append(raw_sqlite(work / f"raw-{attempt}.sqlite3", docs, changed))
-        table = rows("sqlite", count, best(ours_runs), best(raw_runs))
+            uri = f"sqlite:///{work}/hashing-{attempt}.sqlite3"
+            hashing_runs.append(ours(uri, docs, changed))
+        table = rows("sqlite", count, best(ours_runs), best(raw_runs), best(hashing_runs))
     if mongo_uri:
         import pymongo
 
@@ -287,7 +321,7 @@ def run(
         table += rows(
             "mongodb",
             len(docs),
-            ours(ours_uri, docs, changed),
+            ours(ours_uri, docs_piped[:mongo_count], changed_piped[:mongo_count]),
             raw_mongo(mongo_uri, docs, changed),
         )
     return {
@@ -299,3 +333,88 @@ def run(
         "target_ratio": 0.5,
         "mongodb": mongo_label(mongo_uri),
     }
+
+
+_CHILD = (
+    "import json, sys; from bench import storage;"
+    " print(json.dumps(storage.run(int(sys.argv[1]), repeats=int(sys.argv[2]))['rows']))"
+)
+
+
+def before_after(count: int, repeats: int, rounds: int, code: str) -> dict[str, Any]:
+    """SQLite only: this checkout and `code` (an earlier one) in turn, `rounds` times, each a
+    fresh process running `run(count, repeats)` (ours and raw interleaved inside it); the
+    ours / raw ratios of every round, per path."""
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).resolve().parent.parent)
+    figures = ("ratio", "ratio_cpu", "ratio_store_hashes", "ours_client_cpu_ms_per_article")
+    result: dict[str, dict[str, dict[str, list[float]]]] = {
+        figure: {label: {path: [] for path in PATHS} for label in ("before", "now")}
+        for figure in figures
+    }
+    for _ in range(rounds):
+        for label, where in (("before", code), ("now", here)):
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(count), str(repeats)],
+                cwd=where,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for row in json.loads(done.stdout.strip().splitlines()[-1]):
+                for figure in figures:
+                    if figure in row:
+                        result[figure][label][row["path"]].append(row[figure])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.storage [--count N] [--repeats N] [--profile FILE] [--before DIR
+    [--rounds N]]`: the SQLite comparison alone (ours and raw interleaved). --profile writes
+    a cProfile of ours on the three paths (no raw side); --before compares with an earlier
+    checkout, the two in turn."""
+    import argparse
+    import cProfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", help="cProfile output of ours on the three paths")
+    parser.add_argument("--before", help="an earlier checkout to compare with, in turn")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.before:
+        result = before_after(
+            args.count, args.repeats, args.rounds, str(Path(args.before).resolve())
+        )
+        print(json.dumps(result))
+        return 0
+    if args.profile:
+        docs = articles(args.count)
+        changed = edited(docs)
+        with scratch_dir("finews-bench-store-") as work:
+            store = open_store(f"sqlite:///{work}/profiled.sqlite3")
+            with store:
+                profiler = cProfile.Profile()
+                for path, batches in (
+                    ("insert", batched(docs)),
+                    ("unchanged", batched(docs)),
+                    ("updated", batched(changed)),
+                ):
+                    profiler.enable()
+                    seconds = timed(store.upsert_articles, batches)
+                    profiler.disable()
+                    profiler.dump_stats(f"{args.profile}.{path}")
+                    profiler = cProfile.Profile()
+                    print(path, seconds)
+        return 0
+    result = run(args.count, repeats=args.repeats)
+    for row in result["rows"]:
+        print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -134,6 +134,15 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _stock_codes(doc: Mapping[str, Any]) -> list[Any]:
+    """The codes `article_stocks` holds for a document: `stocks[].code`, in order."""
+    return [
+        stock["code"]
+        for stock in doc.get("stocks") or ()
+        if isinstance(stock, Mapping) and stock.get("code")
+    ]
+
+
 def path_from_uri(uri: str) -> Path:
     """sqlite:///relative/path or sqlite:////absolute/path -> Path."""
     if not uri.startswith("sqlite:///"):
@@ -207,8 +216,8 @@ class SQLiteStore(Store):
         now = utcnow()
         outcomes: list[UpsertOutcome] = []
         with self._transaction():
-            current = self._load_many({article["_id"] for article in articles})
-            stored_before = set(current)
+            rows, stored = self._load_many({article["_id"] for article in articles})
+            current = dict(stored)
             changed: dict[str, dict[str, Any]] = {}
             history: list[tuple[str, int, str]] = []  # earlier versions from this batch
             replaced: list[str] = []  # stored rows that become history: copied in SQL
@@ -228,11 +237,44 @@ class SQLiteStore(Store):
                         replaced.append(article_id)
                 current[article_id] = outcome.article
                 changed[article_id] = outcome.article
+            if not changed:
+                return outcomes
             self._keep_history(replaced)
-            self._db.executemany(
-                "INSERT OR IGNORE INTO articles_history(article_id, revision, doc) VALUES (?,?,?)",
-                history,
+            if history:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO articles_history(article_id, revision, doc)"
+                    " VALUES (?,?,?)",
+                    history,
+                )
+            self._write(changed.values(), rows)
+            self._index_stocks(changed.values(), rows, stored)
+            SQLiteOutbox.append(self._db, entries_for(changed.values(), set(stored)), now)
+        return outcomes
+
+    def _write(self, docs: Iterable[Mapping[str, Any]], rows: Mapping[str, tuple]) -> None:
+        """Each document into its row. A stored row whose indexed columns keep their values
+        gets only its hash, revision and document set: SQLite then leaves the row's entries
+        in the five article indexes alone (an UPDATE touches the indexes of the columns it
+        sets). `rows`: the stored rows' indexed columns, by `_id`."""
+        inserts, updates, keeps = [], [], []
+        for doc in docs:
+            article_id = doc["_id"]
+            columns = (
+                doc.get("source"),
+                doc.get("source_id"),
+                doc.get("url"),
+                _iso(doc.get("published_at")),
+                doc.get("media"),
             )
+            values = (doc.get("content_hash"), doc.get("revision"), dumps(doc))
+            stored = rows.get(article_id)
+            if stored is None:
+                inserts.append((article_id, *columns, *values))
+            elif stored == columns:
+                keeps.append((*values, article_id))
+            else:
+                updates.append((*columns, *values, article_id))
+        if inserts:
             self._db.executemany(
                 "INSERT INTO articles(_id, source, source_id, url, published_at, media,"
                 " content_hash, revision, doc) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(_id)"
@@ -241,24 +283,18 @@ class SQLiteStore(Store):
                 " published_at=excluded.published_at, media=excluded.media,"
                 " content_hash=excluded.content_hash, revision=excluded.revision,"
                 " doc=excluded.doc",
-                [
-                    (
-                        doc["_id"],
-                        doc.get("source"),
-                        doc.get("source_id"),
-                        doc.get("url"),
-                        _iso(doc.get("published_at")),
-                        doc.get("media"),
-                        doc.get("content_hash"),
-                        doc.get("revision"),
-                        dumps(doc),
-                    )
-                    for doc in changed.values()
-                ],
+                inserts,
             )
-            self._index_stocks(changed.values())
-            SQLiteOutbox.append(self._db, entries_for(changed.values(), stored_before), now)
-        return outcomes
+        if updates:
+            self._db.executemany(
+                "UPDATE articles SET source=?, source_id=?, url=?, published_at=?, media=?,"
+                " content_hash=?, revision=?, doc=? WHERE _id=?",
+                updates,
+            )
+        if keeps:
+            self._db.executemany(
+                "UPDATE articles SET content_hash=?, revision=?, doc=? WHERE _id=?", keeps
+            )
 
     def _keep_history(self, article_ids: list[str]) -> None:
         """The stored rows of these articles into the history, as stored (SQLite copies
@@ -272,21 +308,35 @@ class SQLiteStore(Store):
                 chunk,
             )
 
-    def _index_stocks(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Keep `article_stocks` equal to the stored documents' `stocks[].code`."""
-        docs = list(docs)
-        for chunk in chunks([doc["_id"] for doc in docs]):
+    def _index_stocks(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        rows: Mapping[str, tuple],
+        stored: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """Keep `article_stocks` equal to the stored documents' `stocks[].code`: rewritten
+        for the documents whose codes differ from those of the document stored before
+        (`stored`; `rows`: the ids with a stored row, whose old entries go first)."""
+        dropped: list[str] = []
+        added: list[tuple[str, str]] = []
+        for doc in docs:
+            article_id = doc["_id"]
+            before = stored.get(article_id)
+            if before is not None and article_id in rows:
+                stocks = doc.get("stocks")
+                if stocks == before.get("stocks") or _stock_codes(doc) == _stock_codes(before):
+                    continue  # the index holds these codes already
+                dropped.append(article_id)
+            elif article_id in rows:
+                dropped.append(article_id)
+            added.extend((code, article_id) for code in _stock_codes(doc))
+        for chunk in chunks(dropped):
             marks = ",".join("?" * len(chunk))
             self._db.execute(f"DELETE FROM article_stocks WHERE article_id IN ({marks})", chunk)
-        self._db.executemany(
-            "INSERT OR IGNORE INTO article_stocks(code, article_id) VALUES (?, ?)",
-            [
-                (stock["code"], doc["_id"])
-                for doc in docs
-                for stock in doc.get("stocks") or ()
-                if isinstance(stock, Mapping) and stock.get("code")
-            ],
-        )
+        if added:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO article_stocks(code, article_id) VALUES (?, ?)", added
+            )
 
     def _has_table(self, name: str) -> bool:
         row = self._db.execute(
@@ -307,16 +357,22 @@ class SQLiteStore(Store):
     def outbox(self) -> Outbox:
         return SQLiteOutbox(self._db)
 
-    def _load_many(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+    def _load_many(self, ids: set[str]) -> tuple[dict[str, tuple], dict[str, dict[str, Any]]]:
+        """The stored rows of these ids: their indexed columns by `_id`, and their
+        documents by the document's `_id`."""
+        rows: dict[str, tuple] = {}
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for (doc,) in self._db.execute(
-                f"SELECT doc FROM articles WHERE _id IN ({marks})", chunk
+            for row in self._db.execute(
+                "SELECT doc, source, source_id, url, published_at, media, _id FROM articles"
+                f" WHERE _id IN ({marks})",
+                chunk,
             ):
-                loaded = loads(doc)
+                rows[row[-1]] = row[1:-1]
+                loaded = loads(row[0])
                 found[loaded["_id"]] = loaded
-        return found
+        return rows, found
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT doc FROM articles WHERE _id = ?", (article_id,)).fetchone()
