@@ -10,7 +10,20 @@ from typing import Any
 import scrapy
 
 
-class RawPage(scrapy.Item):
+class FastItem(scrapy.Item):
+    """A scrapy Item built in one step: every key checked against `fields` as Item does (a
+    KeyError naming the first unknown one), without a `__setitem__` call per field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        values: dict[str, Any] = dict(*args, **kwargs) if args or kwargs else {}
+        fields = self.fields
+        if not fields.keys() >= values.keys():
+            unknown = next(key for key in values if key not in fields)
+            raise KeyError(f"{self.__class__.__name__} does not support field: {unknown}")
+        self._values = values
+
+
+class RawPage(FastItem):
     """One fetched response, undigested, plus what the linking page already told us."""
 
     url = scrapy.Field()  # the URL we asked for
@@ -25,7 +38,7 @@ class RawPage(scrapy.Item):
     fetched_at = scrapy.Field()  # aware datetime (UTC)
 
 
-class Article(scrapy.Item):
+class Article(FastItem):
     """The stored record; field meanings are documented in README.md ("Article schema")."""
 
     _id = scrapy.Field()
@@ -62,12 +75,16 @@ class Article(scrapy.Item):
     _content_digest: tuple[int, str] | None = None
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._content_digest = None
-        super().__setitem__(key, value)
+        if key not in self.fields:
+            raise KeyError(f"{self.__class__.__name__} does not support field: {key}")
+        if self._content_digest is not None:
+            self._content_digest = None
+        self._values[key] = value
 
     def __delitem__(self, key: str) -> None:
-        self._content_digest = None
-        super().__delitem__(key)
+        if self._content_digest is not None:
+            self._content_digest = None
+        del self._values[key]
 
 
 # Schema order: stable field order for exports and display.
