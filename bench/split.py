@@ -6,7 +6,7 @@ minus fetch-only; bench.stages times the stages in a tight loop. This runs the c
 (the same command, the same static site) with the stage chain and the store writer timed from
 inside, by the process's CPU clock:
 
-  stages   CPU inside ChainPipeline.process_item (extract, normalize, validate, dedupe and the
+  stages   CPU inside the stages' process_item (extract, normalize, validate, dedupe and the
            store stage's batching), per article
   writer   CPU of the store's writes and securities learning (StorePipeline._write/_learn)
   gc       the cyclic collector's CPU (gc.callbacks), ours and fetch-only
@@ -18,7 +18,10 @@ Each is the slope between a small and a large crawl (per-crawl costs after spide
 as the first use of the parsers or the tagger, cancel out). Ours and fetch-only run
 interleaved, `--repeats` times at each size; medians are printed (CPU ms per article).
 
-    python -m bench.split [--small N] [--articles N] [--repeats N]
+    python -m bench.split [--small N] [--articles N] [--repeats N] [--code DIR] [--before DIR]
+
+--code runs the crawls on another checkout of the project (its directory), timed by this
+module all the same; --before DIR adds an earlier checkout, all crawls interleaved.
 """
 
 from __future__ import annotations
@@ -41,12 +44,12 @@ OUT_ENV = "FINEWS_SPLIT_OUT"
 def _inside(argv: list[str]) -> None:
     """Run `python -m MODULE ARGS` (argv) in this process with the timers installed."""
     from finews_crawler.crawl.gc_freeze import GcFreeze
-    from pipelines import chain, store
+    from pipelines import stage, store
 
-    spent: dict[str, Any] = {"stages": 0.0, "writer": 0.0, "gc": 0.0, "items": 0}
+    spent: dict[str, Any] = {"stages": 0.0, "writer": 0.0, "gc": 0.0, "calls": 0}
     clock = time.process_time
 
-    process_item = chain.ChainPipeline.process_item
+    process_item = stage.Stage.process_item  # every stage's (the store's calls it too)
 
     def timed_process_item(self: Any, item: Any) -> Any:
         started = clock()
@@ -54,7 +57,7 @@ def _inside(argv: list[str]) -> None:
             return process_item(self, item)
         finally:
             spent["stages"] += clock() - started
-            spent["items"] += 1
+            spent["calls"] += 1
 
     def timed_async(method: Any) -> Any:
         async def timed(self: Any, *args: Any) -> Any:
@@ -66,7 +69,7 @@ def _inside(argv: list[str]) -> None:
 
         return timed
 
-    chain.ChainPipeline.process_item = timed_process_item  # type: ignore[method-assign]
+    stage.Stage.process_item = timed_process_item  # type: ignore[method-assign]
     store.StorePipeline._write = timed_async(store.StorePipeline._write)  # type: ignore[method-assign]
     store.StorePipeline._learn = timed_async(store.StorePipeline._learn)  # type: ignore[method-assign]
 
@@ -97,7 +100,23 @@ def _inside(argv: list[str]) -> None:
     runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
 
 
-def measure(small: int, articles: int, repeats: int, work: Path) -> dict[str, Any]:
+def inside_command(argv: list[str]) -> list[str]:
+    """`python -m ARGV` under the timers of this file, loaded by path: the working directory
+    (this checkout or --code's) supplies every other module."""
+    load = (
+        "import importlib.util, sys;"
+        f"spec = importlib.util.spec_from_file_location('finews_bench_split', {__file__!r});"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module);"
+        "module._inside(sys.argv[1:])"
+    )
+    return [sys.executable, "-c", load, *argv]
+
+
+def measure(
+    small: int, articles: int, repeats: int, work: Path, checkouts: dict[str, str | None]
+) -> dict[str, Any]:
+    """`checkouts`: label -> the directory whose code the crawls run (None: this one); all
+    crawls interleaved, so that every checkout meets the same machine load."""
     from bench import static_site
     from bench.crawl import CRAWL_TIMEOUT, commands, crawler_cpus, record_answers
     from bench.measure import run_measured
@@ -105,66 +124,83 @@ def measure(small: int, articles: int, repeats: int, work: Path) -> dict[str, An
     answers = work / "answers.pickle"
     record_answers(articles, 5, answers)
     names = ("ours", "scrapy fetch-only")
-    runs: dict[tuple[str, int], list[dict]] = {(n, c): [] for c in (small, articles) for n in names}
+    runs: dict[tuple[str, str, int], list[dict]] = {
+        (label, name, count): []
+        for count in (small, articles)
+        for label in checkouts
+        for name in names
+    }
     with static_site.running_static_site(answers, 0) as site:
         for attempt in range(repeats):
-            for name, count in runs:
-                out = work / f"split-{attempt}-{count}-{name.replace(' ', '-')}.json"
+            for label, name, count in runs:
+                out = work / f"split-{attempt}-{label}-{count}-{name.replace(' ', '-')}.json"
                 crawl = commands(name, site.base_url, count, work)
-                command = [sys.executable, "-m", "bench.split", "--inside", *crawl[2:]]
                 measured = run_measured(
-                    command, timeout=CRAWL_TIMEOUT, cpus=crawler_cpus(), env={OUT_ENV: str(out)}
+                    inside_command(crawl[2:]),
+                    timeout=CRAWL_TIMEOUT,
+                    cpus=crawler_cpus(),
+                    env={OUT_ENV: str(out)},
+                    cwd=checkouts[label],
                 )
                 if not out.exists():
-                    raise SystemExit(f"{name} failed: {measured.stderr_tail}")
+                    raise SystemExit(f"{label} {name} failed: {measured.stderr_tail}")
                 spent = json.loads(out.read_text())
                 spent["crawl"] = spent["total_cpu"] - spent.get("opened_cpu", 0.0)
-                runs[name, count].append(spent)
-                print(f"  {name} {count}: {spent}", file=sys.stderr)
+                runs[label, name, count].append(spent)
+                print(f"  {label} {name} {count}: {spent}", file=sys.stderr)
 
-    def slope(name: str, key: str) -> float:
-        large = statistics.median(run[key] for run in runs[name, articles])
-        base = statistics.median(run[key] for run in runs[name, small])
+    def slope(label: str, name: str, key: str) -> float:
+        large = statistics.median(run[key] for run in runs[label, name, articles])
+        base = statistics.median(run[key] for run in runs[label, name, small])
         return 1000 * (large - base) / (articles - small)
 
-    ours = {key: slope("ours", key) for key in ("crawl", "stages", "writer", "gc")}
-    fetch = {key: slope("scrapy fetch-only", key) for key in ("crawl", "gc")}
-    pipelines = ours["crawl"] - fetch["crawl"]
-    summary = {
-        "ours crawl": ours["crawl"],
-        "fetch-only crawl": fetch["crawl"],
-        "pipelines (ours - fetch-only)": pipelines,
-        "stages": ours["stages"],
-        "writer": ours["writer"],
-        "around": pipelines - ours["stages"] - ours["writer"],
-        "gc ours": ours["gc"],
-        "gc fetch-only": fetch["gc"],
-    }
+    summaries = {}
+    for label in checkouts:
+        ours = {key: slope(label, "ours", key) for key in ("crawl", "stages", "writer", "gc")}
+        fetch = {key: slope(label, "scrapy fetch-only", key) for key in ("crawl", "gc")}
+        pipelines = ours["crawl"] - fetch["crawl"]
+        summary = {
+            "ours crawl": ours["crawl"],
+            "fetch-only crawl": fetch["crawl"],
+            "pipelines (ours - fetch-only)": pipelines,
+            "stages": ours["stages"],
+            "writer": ours["writer"],
+            "around": pipelines - ours["stages"] - ours["writer"],
+            "gc ours": ours["gc"],
+            "gc fetch-only": fetch["gc"],
+        }
+        summaries[label] = {key: round(value, 3) for key, value in summary.items()}
     return {
         "small": small,
         "articles": articles,
         "repeats": repeats,
-        "cpu_ms_per_article": {key: round(value, 3) for key, value in summary.items()},
-        "runs": {f"{name} {count}": spent for (name, count), spent in runs.items()},
+        "cpu_ms_per_article": summaries,
+        "runs": {" ".join(map(str, key)): spent for key, spent in runs.items()},
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--inside"]:
-        _inside(argv[1:])
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", type=int, default=300)
     parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--code", help="a checkout whose code the crawls run")
+    parser.add_argument("--before", help="an earlier checkout to compare with, interleaved")
     args = parser.parse_args(argv)
+    checkouts: dict[str, str | None] = {
+        "now": str(Path(args.code).resolve()) if args.code else None
+    }
+    if args.before:
+        checkouts["before"] = str(Path(args.before).resolve())
     from bench.measure import scratch_dir
 
     with scratch_dir("finews-bench-split-") as work:
-        result = measure(args.small, args.articles, args.repeats, work)
-    for key, value in result["cpu_ms_per_article"].items():
-        print(f"  {key:32s} {value:.3f}")
+        result = measure(args.small, args.articles, args.repeats, work, checkouts)
+    print(f"CPU ms per article ({result['small']} -> {result['articles']} articles)")
+    print(f"  {'':32s} " + " ".join(f"{label:>8s}" for label in checkouts))
+    for key in result["cpu_ms_per_article"]["now"]:
+        values = " ".join(f"{result['cpu_ms_per_article'][label][key]:8.3f}" for label in checkouts)
+        print(f"  {key:32s} {values}")
     return 0
 
 
