@@ -1,5 +1,5 @@
 """Where the pipelines' CPU goes inside the crawl: in the stages, in the store's writer, or
-around them (Scrapy's item handling, signals, the spider's extra work, GC, start-up).
+around them (Scrapy's item handling, signals, the spider's extra work, GC outside the stages).
 
 The CPU-bound crawl (bench.crawl) gives the pipelines' cost as a difference of slopes, ours
 minus fetch-only; bench.stages times the stages in a tight loop. This runs the crawl itself
