@@ -1,6 +1,11 @@
-"""The whole pipeline as a plain function: the same stage objects Scrapy runs, without Scrapy.
+"""The whole pipeline: one Scrapy item pipeline running the stages in order (ChainPipeline),
+and a plain function running the same stage objects without Scrapy.
 
-Used by one-off fetches, archive imports, benchmarks and tests:
+Inside Scrapy the five stages are one item pipeline: each Scrapy pipeline step costs a
+coroutine, an awaitable check and a name lookup per item, about as much as validate and dedupe
+together; the stages stay classes of their own and keep their own failure records.
+
+The plain function is used by one-off fetches, archive imports, benchmarks and tests:
 
     from finews_crawler.storage import open_store
     from pipelines import ingest_pages
@@ -24,6 +29,48 @@ from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
 
 STAGES = (ExtractPipeline, NormalizePipeline, ValidatePipeline, DedupePipeline, StorePipeline)
+
+
+class ChainPipeline:
+    """ITEM_PIPELINES' one entry: every stage of STAGES, in order, for each item.
+
+    A stage's FailedItem (its failure record is filed), a DuplicateArticle or any other
+    DropItem ends the item there, as Scrapy's own chain would; what the store stage returns
+    (the item, or a coroutine Scrapy awaits when the writer is behind or in write-through
+    mode) is what Scrapy gets.
+    """
+
+    def __init__(self, stages: list[Any]) -> None:
+        *self.article_stages, self.store_stage = stages
+        self.stages = stages
+
+    @classmethod
+    def from_crawler(cls, crawler) -> ChainPipeline:
+        return cls([stage.from_crawler(crawler) for stage in STAGES])
+
+    def process_item(self, item: Any) -> Any:
+        for stage in self.article_stages:
+            item = stage.process_item(item)
+        return self.store_stage.process_item(item)
+
+    async def open_spider(self) -> None:
+        for stage in self.stages:  # in order, as Scrapy opens its pipelines
+            opened = getattr(stage, "open_spider", None)
+            if opened is not None:
+                await _awaited(opened())
+
+    async def close_spider(self) -> None:
+        for stage in reversed(self.stages):  # the store last opened, first closed
+            closed = getattr(stage, "close_spider", None)
+            if closed is not None:
+                await _awaited(closed())
+
+
+async def _awaited(result: Any) -> Any:
+    """The result of a stage's open/close: awaited when it is a coroutine or Deferred."""
+    from scrapy.utils.defer import ensure_awaitable
+
+    return await ensure_awaitable(result)
 
 
 @dataclass

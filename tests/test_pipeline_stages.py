@@ -384,3 +384,41 @@ def test_a_generic_page_nested_too_deep_fails_instead_of_losing_its_end(tmp_path
     assert result.status == "failed"
     assert result.failure["stage"] == "extract"
     assert result.failure["reason"].startswith("HTMLTooDeep: ")
+
+
+# ---- the chain as Scrapy's one item pipeline -------------------------------------------
+
+
+def test_chain_pipeline_runs_every_stage_and_keeps_their_failure_records(run) -> None:
+    import asyncio
+
+    from pipelines.chain import STAGES, ChainPipeline
+
+    chain = ChainPipeline([stage(run) for stage in STAGES])
+    assert [type(stage) for stage in chain.stages] == list(STAGES)
+    stored = chain.process_item(api_page())
+    assert isinstance(stored, Article) and stored["_id"]
+    with pytest.raises(DuplicateArticle):  # dedupe's drop, not a failure
+        chain.process_item(api_page())
+    with pytest.raises(DropItem):  # extract's failure, filed under its stage (fetch)
+        chain.process_item(api_page(status=503, text="busy"))
+    with pytest.raises(DropItem):  # validate's
+        chain.process_item(api_page({"title": "", "showTime": "", "content": "<p>x</p>"}))
+    foreign = {"not": "ours"}
+    assert chain.process_item(foreign) is foreign  # another project pipeline's item
+    assert run.store.count_articles() == 0  # pending in the store stage's batch
+    assert [f["stage"] for f in run.failures] == ["fetch", "validate"]
+    # One record per URL in the store: the latest failure of this entry.
+    assert [f["stage"] for f in run.store.iter_failures()] == ["validate"]
+    asyncio.run(chain.close_spider())
+    assert run.store.count_articles() == 1
+    assert run.counts["articles/new"] == 1 and run.counts["articles/duplicate"] == 1
+    assert run.counts["failures/fetch"] == 1 and run.counts["failures/validate"] == 1
+
+
+def test_settings_run_the_stages_as_one_scrapy_pipeline() -> None:
+    from finews_crawler import settings
+    from pipelines.chain import ChainPipeline
+
+    assert settings.ITEM_PIPELINES == {"pipelines.chain.ChainPipeline": 100}
+    assert ChainPipeline.__module__ == "pipelines.chain"
