@@ -276,3 +276,14 @@ def test_the_outage_spool_lives_beside_the_default_store_never_in_the_cwd(tmp_pa
     fallback = Path(default_spool_dir({}, outside))
     assert fallback == Path.home() / ".local" / "state" / "finews" / "spool"
     assert not fallback.is_relative_to(outside)
+
+
+def test_replay_without_a_spool_says_there_is_nothing_to_replay(tmp_path) -> None:
+    """A store that never had an outage has no spool file: `finews replay` says so and
+    names no file as if it had read it."""
+    store = f"sqlite:///{tmp_path / 'finews.sqlite3'}"
+    spool = tmp_path / "spool"
+    done = finews("--store", store, "replay", "--spool-dir", str(spool), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("nothing to replay: no spool at")
+    assert not spool.exists() or not any(spool.iterdir())  # nothing made up either

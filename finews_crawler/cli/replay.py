@@ -26,6 +26,9 @@ def run(args: argparse.Namespace) -> int:
     started_at = utcnow()
     with open_store(args) as store:
         spool = Spool.for_store(store, args.spool_dir or args.config.spool_dir)
+        if not spool.path.exists():
+            print(f"nothing to replay: no spool at {spool.path} (a store outage leaves one)")
+            return 0
         try:
             report = spool.drain(store)
         except store.transient_errors as exc:

@@ -47,7 +47,7 @@ class RedisStreamTarget:
         try:
             self._client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
         except self._away as exc:
-            raise TargetUnavailable(f"Redis at {self.name}: {exc}") from None
+            raise TargetUnavailable(str(exc)) from None
 
     def close(self) -> None:
         self._client.close()

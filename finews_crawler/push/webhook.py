@@ -62,13 +62,13 @@ class WebhookTarget:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            raise WebhookError(f"HTTP {exc.code} from {self.name}") from None
+            raise WebhookError(f"HTTP {exc.code}") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, ConnectionRefusedError | socket.gaierror):
-                raise TargetUnavailable(f"{exc.reason} ({self.name})") from None
-            raise WebhookError(f"{exc.reason} ({self.name})") from None
+                raise TargetUnavailable(str(exc.reason)) from None
+            raise WebhookError(str(exc.reason)) from None
         except (OSError, ValueError) as exc:
-            raise WebhookError(f"{type(exc).__name__}: {exc} ({self.name})") from None
+            raise WebhookError(f"{type(exc).__name__}: {exc}") from None
 
     def close(self) -> None:
         """Nothing held between requests."""

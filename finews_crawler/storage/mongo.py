@@ -268,8 +268,8 @@ class MongoStore(Store):
                 raise StoreError(
                     f"cannot reach MongoDB at {self.uri_for_display} within"
                     f" {options.get('serverSelectionTimeoutMS', 'the configured')} ms:"
-                    f" {self._scrub(exc)} (set FINEWS_SPOOL=1 to crawl into the local spool"
-                    " until it is back)"
+                    f" {self._scrub(exc)} (a crawl run with FINEWS_SPOOL=1 writes into the"
+                    " local spool until it is back)"
                 ) from None
             logger.warning(
                 "MongoDB at %s is unreachable; writes go to the spool until it is back",
