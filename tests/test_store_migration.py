@@ -145,3 +145,24 @@ def test_mongo_store_of_the_old_schema_is_migrated_in_place(mongo_store_uri: str
         assert "source_1_source_id_1" in indexes
     finally:
         client.close()
+
+
+def test_a_unique_index_added_after_the_migration_survives_later_opens(
+    mongo_store_uri: str,
+) -> None:
+    """Once a collection is at schema 2 (its meta says so), opening it drops no index: a
+    unique index its owner adds is theirs to keep."""
+    client = pymongo.MongoClient(mongo_store_uri, serverSelectionTimeoutMS=5000)
+    database = client.get_default_database()
+    try:
+        with open_store(mongo_store_uri) as store:
+            assert store.count_articles() == 0
+        assert database["articles_meta"].find_one({"_id": "schema"})["version"] == 2
+        database["articles"].create_index(
+            [("owner_key", pymongo.ASCENDING)], unique=True, sparse=True, name="owner_key"
+        )
+        with open_store(mongo_store_uri) as store:
+            assert store.count_articles() == 0
+        assert "owner_key" in database["articles"].index_information()
+    finally:
+        client.close()

@@ -17,6 +17,8 @@ Schema, for downstream readers (one database):
                         (source, source_id). Collections of schema 1 (a unique index on
                         a source's own field) are migrated when opened: `source` and
                         `source_id` set on old documents, the old unique index dropped.
+  <collection>_meta     `_id` = "schema", `version` (2): written once the collection is
+                        migrated; from then on no index of the collection is dropped.
   <collection>_history  previous versions: `_id` = "<article id>:<revision>", `article_id`,
                         `revision`, `archived_at` + the old fields. Index: article_id.
   failures              one per failing URL (`_id` = url): stage, reason, retriable, attempts,
@@ -74,7 +76,7 @@ from finews_crawler.storage.base import (
     utcnow,
 )
 from finews_crawler.storage.intervals import merge_intervals
-from finews_crawler.storage.migration import legacy_identity
+from finews_crawler.storage.migration import SCHEMA_VERSION, legacy_identity
 from finews_crawler.storage.outbox import MongoOutbox, Outbox, entries_for
 from finews_crawler.storage.query import (
     FailureQuery,
@@ -248,6 +250,7 @@ class MongoStore(Store):
         db = self._client[self.target.database]
         self._articles = db[self.target.collection]
         self._history = db[f"{self.target.collection}_history"]
+        self._meta = db[f"{self.target.collection}_meta"]  # the schema version, once migrated
         self._failures = db["failures"]
         self._runs = db["crawl_runs"]
         self._checkpoints = db["checkpoints"]
@@ -334,7 +337,15 @@ class MongoStore(Store):
         """Schema 1 -> 2 in place, idempotent (several workers may run it at once): old
         documents get `source`/`source_id`, schema 1's unique index (on a source's own
         number) goes: `_id` is the only key, and any other unique index would refuse
-        articles the store must keep."""
+        articles the store must keep. Once done, the collection's meta records schema 2 and
+        the migration never runs again: a unique index its owner adds later stays."""
+        marker = self._meta.find_one({"_id": "schema"}) or {}
+        if int(marker.get("version") or 0) >= SCHEMA_VERSION:
+            return
+        self._migrate_from_schema_1()
+        self._meta.update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+
+    def _migrate_from_schema_1(self) -> None:
         legacy = [
             name
             for name, spec in self._articles.index_information().items()
