@@ -15,6 +15,7 @@ articles normalized in between is the cost of one normalize.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -53,7 +54,9 @@ def counted(articles: int, passes: int, code: str | None) -> int:
         "module = u.module_from_spec(spec); spec.loader.exec_module(module);"
         f"module.normalize_passes({articles}, {passes})",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=code, check=False)
+    # A fixed hash seed: set and dict orders, and so the instructions, repeat run to run.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, cwd=code, env=env, check=False)
     found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise SystemExit(f"callgrind failed: {done.stderr[-2000:]}")

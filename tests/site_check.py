@@ -53,7 +53,8 @@ class SiteCheckError(RuntimeError):
 
 
 def mock_page(info_code: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A fetched text-API page, as the spiders hand it to the pipelines."""
+    """A fetched text-API page, as the spiders hand it to the pipelines (the site check's
+    articles and tests/test_export.py's)."""
     url = f"http://127.0.0.1:9/NewsData/GetNewsText.do?id={info_code}"
     return {
         "url": url,

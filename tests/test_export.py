@@ -28,6 +28,7 @@ from finews_crawler.storage import ArticleQuery, open_store
 from mocksite import MockCorpus
 from mocksite.render import text_api
 from pipelines.chain import ingest_pages
+from tests.site_check import mock_page
 
 ARTICLES = 1000
 CST = timezone(timedelta(hours=8))
@@ -53,32 +54,16 @@ HOSTILE_IDS = [f"NW2099010100000000{index:02d}" for index in range(len(HOSTILE))
 FRONT_MATTER = re.compile(r"\A---\n(.*?)^---\n", re.S | re.M)  # Jekyll's rule, line based
 
 
-def text_api_page(info_code: str, data: dict[str, Any]) -> dict[str, Any]:
-    url = f"http://127.0.0.1:9/NewsData/GetNewsText.do?id={info_code}"
-    return {
-        "url": url,
-        "final_url": url,
-        "status": 200,
-        "text": json.dumps(data, ensure_ascii=False),
-        "content_type": "application/json; charset=utf-8",
-        "error": None,
-        "context": {},
-        "spider": "test",
-        "fetched_at": datetime.now(UTC),
-    }
-
-
 def mock_pages(count: int, seed: int = 7) -> list[dict[str, Any]]:
     corpus = MockCorpus(seed, count)
     return [
-        text_api_page(corpus.article(i).info_code, text_api(corpus.article(i)))
-        for i in range(count)
+        mock_page(corpus.article(i).info_code, text_api(corpus.article(i))) for i in range(count)
     ]
 
 
 def hostile_pages(day: str = "2022-06-01") -> list[dict[str, Any]]:
     return [
-        text_api_page(
+        mock_page(
             code,
             {"title": title, "showTime": f"{day} 1{i}:00:00", "mediaName": media, "content": body},
         )

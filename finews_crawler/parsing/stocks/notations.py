@@ -162,7 +162,6 @@ def may_hold_code(text: str) -> bool:
 
 
 def from_text(text: str) -> list[Security]:
-    """Securities named in running text with an explicit code, in order of appearance."""
-    if not may_hold_code(text):
-        return []
+    """Securities named in running text with an explicit code, in order of appearance
+    (code_mentions makes the cheap prechecks)."""
     return [mention.security for mention in sorted(code_mentions(text), key=lambda m: m.start)]
