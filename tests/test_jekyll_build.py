@@ -31,8 +31,8 @@ from finews_crawler.exporters.jekyll import export_jekyll
 from finews_crawler.parsing.html_text import text_lines
 from finews_crawler.storage import open_store
 from pipelines.chain import ingest_pages
-from tests.site_check import jekyll_build
-from tests.test_export import CST, HOSTILE_IDS, fill_store, mock_pages, text_api_page
+from tests.site_check import jekyll_build, mock_page
+from tests.test_export import CST, HOSTILE_IDS, fill_store, mock_pages
 
 PER_PAGE = 10
 ARTICLES = 40
@@ -66,7 +66,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     uri = fill_store(tmp / "articles.sqlite3", ARTICLES)
     site = tmp / "site"
     with open_store(uri) as store:
-        relative = text_api_page(RELATIVE_ID, RELATIVE_LINKS)
+        relative = mock_page(RELATIVE_ID, RELATIVE_LINKS)
         assert [r.status for r in ingest_pages([relative], store)] == ["new"]
         result = export_jekyll(store, site, per_page=PER_PAGE)
         articles = list(store.iter_articles())

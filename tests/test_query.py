@@ -34,7 +34,7 @@ from mocksite import MockCorpus
 from mocksite.render import text_api
 from pipelines.chain import ingest_pages
 from tests.crawl_helpers import finews_command
-from tests.test_export import text_api_page
+from tests.site_check import mock_page
 
 ARTICLES = 150
 SEED = 16
@@ -64,7 +64,7 @@ class World:
             data = text_api(article)
             when = published(self.start, i)
             data["showTime"] = when.astimezone(SOURCE_TZ).strftime("%Y-%m-%d %H:%M:%S")
-            pages.append(text_api_page(article.info_code, data))
+            pages.append(mock_page(article.info_code, data))
             self.truth.append({**article.truth(), "published": when})
         with open_store(uri) as store:
             results = ingest_pages(pages, store)
