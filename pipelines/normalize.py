@@ -76,7 +76,7 @@ def normalize(page: ExtractedPage, tagger: Tagger | None = None) -> Article:
     title = clean_title(extracted.title, adapter) or clean_title(context.get("feed_title"), adapter)
     text = "\n".join(filter(None, (title, body.text)))
     # The text's codes and names join the markup's; a source's own list comes first.
-    securities = (tagger or Tagger()).tag(text, listed=securities)
+    securities = (tagger if tagger is not None else Tagger()).tag(text, listed=securities)
     stocks = [security.as_dict() for security in securities]
     board_list = [board.as_dict() for board in boards]
     if listed_by_source:

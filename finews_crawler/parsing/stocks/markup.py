@@ -51,30 +51,31 @@ def from_html(
         root = fragment
     elements = list(root.iter(etree.Element))  # elements only: comments' text is no text
     if mention is None:
-        asked = []
+        asked: set[Any] = set()
     elif markup is None:
-        asked = elements
+        asked = set(elements)
     else:
-        asked = _compiled(markup)(root)
+        asked = set(_compiled(markup)(root))
     # One C-level read of all the text says whether any text node can hold a code at all;
-    # then only the text nodes that may are read, each where its element stands.
-    texts = []
-    if may_hold_code(etree.tostring(root, method="text", encoding="unicode")):
-        texts = [text for text in _TEXT_NODES(root) if may_hold_code(text)]
-    if not asked and not texts:
+    # then only the text nodes that may are read. Element by element in document order:
+    # its markup mention, then its text, then its tail.
+    any_code = may_hold_code(etree.tostring(root, method="text", encoding="unicode"))
+    if not asked and not any_code:
         return [], []
-    position = {element: index for index, element in enumerate(elements)}
-    # In document order by element: its markup mention, then its text, then its tail.
-    events: list[tuple[int, int, Any]] = [(position[e], 0, e) for e in asked if e in position]
-    for text in texts:
-        owner = text.getparent()
-        if owner in position:  # not a comment's or a processing instruction's tail
-            events.append((position[owner], 2 if text.is_tail else 1, text))
-    events.sort(key=lambda event: event[:2])
+    events: list[tuple[bool, Any]] = []  # (is text, element or text)
+    for element in elements:
+        if element in asked:
+            events.append((False, element))
+        if any_code:
+            text, tail = element.text, element.tail
+            if text and may_hold_code(text):
+                events.append((True, text))
+            if tail and element is not root and may_hold_code(tail):
+                events.append((True, tail))
     mentions: list[Security | Board] = []
-    for _, kind, subject in events:
-        if kind:
-            mentions.extend(_with(security, "code") for security in from_text(str(subject)))
+    for is_text, subject in events:
+        if is_text:
+            mentions.extend(_with(security, "code") for security in from_text(subject))
             continue
         found = mention(subject) if mention is not None else None
         if isinstance(found, Security):
@@ -82,9 +83,6 @@ def from_html(
         elif found is not None:
             mentions.append(found)
     return merge(mentions)
-
-
-_TEXT_NODES = etree.XPath("descendant-or-self::text()")
 
 
 @functools.lru_cache(maxsize=16)
