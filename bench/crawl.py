@@ -254,6 +254,29 @@ def run(
     }
 
 
+def instructions(answers: Path, work: Path, small: int, large: int, code: str | None = None):
+    """Ours and fetch-only under callgrind: the crawler's instructions per article (the slope
+    from a small to a large crawl), which, unlike CPU time, a busy machine does not move."""
+    from bench.instructions import callgrind
+
+    names = ("ours", "scrapy fetch-only")
+    counts: dict[tuple[str, int], int] = {}
+    with static_site.running_static_site(answers, 0) as site:
+        for count in (small, large):
+            for name in names:
+                command = commands(name, site.base_url, count, work)
+                # fetch-only ends its feeds "unfinished" by design (see measured)
+                counts[name, count] = callgrind(command, code, ok=(0, 1))
+                print(f"  {name} {count}: {counts[name, count]:,} instructions", file=sys.stderr)
+    per_article = {
+        name: (counts[name, large] - counts[name, small]) / (large - small) for name in names
+    }
+    return {
+        "million_instructions_per_article": {k: round(v / 1e6, 3) for k, v in per_article.items()},
+        "ratio_instructions": round(per_article["scrapy fetch-only"] / per_article["ours"], 3),
+    }
+
+
 def before_after(answers: Path, work: Path, small: int, large: int, repeats: int, code: str):
     """Ours and fetch-only on this checkout and on `code` (an earlier one), all four
     interleaved; CPU ms per article (slope small -> median of the large crawls) of each."""
@@ -279,10 +302,11 @@ def before_after(answers: Path, work: Path, small: int, large: int, repeats: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.crawl [--small N] [--large N] [--repeats N] [--code DIR | --before DIR]`:
-    the CPU-bound comparison alone (ours and fetch-only interleaved), for profiling work.
-    --code runs the crawls on another checkout of the project; --before runs ours and
-    fetch-only on this checkout and on DIR, all four interleaved (a before/after)."""
+    """`python -m bench.crawl [--small N] [--large N] [--repeats N] [--code DIR | --before DIR]
+    [--instructions]`: the CPU-bound comparison alone (ours and fetch-only interleaved), for
+    profiling work. --code runs the crawls on another checkout of the project; --before runs
+    ours and fetch-only on this checkout and on DIR, all four interleaved (a before/after);
+    --instructions counts instructions under callgrind (valgrind) instead of CPU time."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -291,10 +315,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--code", help="a checkout whose code the crawls run")
     parser.add_argument("--before", help="an earlier checkout to compare with, interleaved")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under callgrind instead (one small and one large crawl each)",
+    )
     args = parser.parse_args(argv)
     with scratch_dir("finews-bench-crawl-") as work:
         answers = work / "answers.pickle"
         record_answers(args.large, 5, answers)
+        if args.instructions:
+            code = str(Path(args.code).resolve()) if args.code else None
+            print(json.dumps(instructions(answers, work, args.small, args.large, code)))
+            return 0
         if args.before:
             result = before_after(
                 answers,

@@ -63,9 +63,6 @@ def counted(
     callgrind profile goes to `out`."""
     function = "chain_passes" if chain else "normalize_passes"
     command = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={out}",
         sys.executable,
         "-c",
         # This file by its path: the working directory (this checkout or --code's) supplies
@@ -75,11 +72,25 @@ def counted(
         "module = u.module_from_spec(spec); spec.loader.exec_module(module);"
         f"module.{function}({articles}, {passes})",
     ]
-    # A fixed hash seed: set and dict orders, and so the instructions, repeat run to run.
+    return callgrind(command, code, out)
+
+
+def callgrind(
+    command: list[str], cwd: str | None = None, out: str = "/dev/null", ok: tuple[int, ...] = (0,)
+) -> int:
+    """The instructions `command` executes under callgrind (its profile goes to `out`); a
+    fixed hash seed, so that set and dict orders, and so the count, repeat run to run."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, cwd=code, env=env, check=False)
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
     found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
+    if done.returncode not in ok or found is None:
         raise SystemExit(f"callgrind failed: {done.stderr[-2000:]}")
     return int(found.group(1))
 
