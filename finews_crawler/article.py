@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from finews_crawler.items import ARTICLE_FIELDS
 
@@ -81,6 +83,56 @@ def carried_digest(article: Mapping[str, Any]) -> str | None:
 # json.dumps with these options builds a new encoder on every call; one built once encodes
 # the same bytes (the hash format is unchanged).
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_LABELS = tuple((name, name.encode()) for name in CONTENT_FIELDS)
+_INFINITY = float("inf")
+
+
+def floats_alike(value: Any) -> bool:
+    """True when orjson writes every float in `value` as the standard library's encoder does:
+    each one is zero or finite and at least 1e-4 in magnitude (below that the two choose
+    different notations, 1e-05 and 0.00001; NaN and the infinities orjson writes as null).
+    Other types are no question here: where the two would differ (integers beyond 64 bits,
+    keys that are not strings, lone surrogates, nesting deeper than 255) orjson refuses."""
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    elif isinstance(value, float):
+        return value == 0.0 or 1e-4 <= abs(value) < _INFINITY  # NaN: neither
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return True
+    for item in items:  # the common leaves here, without a call each
+        kind = type(item)
+        if kind is str or item is None or kind is int or kind is bool:
+            continue
+        if kind is float:
+            if item == 0.0 or 1e-4 <= abs(item) < _INFINITY:
+                continue
+            return False
+        if not floats_alike(item):
+            return False
+    return True
+
+
+def json_bytes(
+    value: Any, encoder: json.JSONEncoder, option: int = 0, default: Callable | None = None
+) -> bytes:
+    """`encoder.encode(value)` in UTF-8, the same bytes, by orjson where it writes them alike
+    (about three times faster): `option`, `default` say to orjson what the encoder's own
+    options say (sort_keys: orjson.OPT_SORT_KEYS; its default function). Compact
+    separators and ensure_ascii=False are orjson's only way; datetimes go to `default`
+    as they do with the encoder."""
+    if floats_alike(value):
+        try:
+            return orjson.dumps(value, default, option | orjson.OPT_PASSTHROUGH_DATETIME)
+        except TypeError:  # orjson.JSONEncodeError: what it refuses, the encoder decides
+            pass
+    return encoder.encode(value).encode("utf-8")
 
 
 def content_hash(article: Mapping[str, Any]) -> str:
@@ -88,19 +140,20 @@ def content_hash(article: Mapping[str, Any]) -> str:
     each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""
     digest = hashlib.sha1()
     structured = []
-    for name in CONTENT_FIELDS:
-        value = article.get(name)
+    get = article.get
+    for name, label in _LABELS:
+        value = get(name)
         if name == "stocks" and value:
             value = [s for s in value if not (isinstance(s, dict) and s.get("via") == "name")]
         if isinstance(value, datetime):
             value = value.isoformat()
         if isinstance(value, str):
             data = value.encode("utf-8")
-            digest.update(b"%s\x1f%d\x1e" % (name.encode(), len(data)))
+            digest.update(b"%s\x1f%d\x1e" % (label, len(data)))
             digest.update(data)
         else:
             structured.append((name, value))
-    digest.update(_HASH_ENCODER.encode(structured).encode("utf-8"))
+    digest.update(json_bytes(structured, _HASH_ENCODER, orjson.OPT_SORT_KEYS))
     return digest.hexdigest()
 
 

@@ -201,7 +201,10 @@ class SourceAdapter:
     priority: ClassVar[int] = 100
 
     def owns(self, url: str) -> bool:
-        """Whether this adapter understands pages at this URL."""
+        """Whether this adapter understands pages at this URL: decided by the URL's scheme,
+        host (with port) and path alone, never its query or fragment (`adapter_for` keeps
+        the answer for every URL that differs only there), and by the settings
+        `configure` took (configure_sources forgets the kept answers)."""
         raise NotImplementedError
 
     def navigate(self, page: Page) -> list[FollowUp] | None:

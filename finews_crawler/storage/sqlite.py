@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.article import carried_digest, content_hash
+from finews_crawler.article import carried_digest, content_hash, json_bytes
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -119,7 +119,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default, separators
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return _ENCODER.encode(doc)
+    """The document's JSON text: `_ENCODER`'s very text (by orjson where it writes it alike)."""
+    return json_bytes(doc, _ENCODER, default=json_default).decode("utf-8")
 
 
 def loads(text: str) -> dict[str, Any]:
