@@ -85,6 +85,7 @@ def carried_digest(article: Mapping[str, Any]) -> str | None:
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _LABELS = tuple((name, name.encode()) for name in CONTENT_FIELDS)
 _INFINITY = float("inf")
+_CONTAINERS = (float, dict, list, tuple)
 
 
 def floats_alike(value: Any) -> bool:
@@ -114,8 +115,10 @@ def floats_alike(value: Any) -> bool:
             if item == 0.0 or 1e-4 <= abs(item) < _INFINITY:
                 continue
             return False
-        if not floats_alike(item):
-            return False
+        if kind is dict or kind is list or isinstance(item, _CONTAINERS):
+            if not floats_alike(item):
+                return False
+        # other leaves (datetimes, say) are no question
     return True
 
 
@@ -124,9 +127,10 @@ def json_bytes(
 ) -> bytes:
     """`encoder.encode(value)` in UTF-8, the same bytes, by orjson where it writes them alike
     (about three times faster): `option`, `default` say to orjson what the encoder's own
-    options say (sort_keys: orjson.OPT_SORT_KEYS; its default function). Compact
-    separators and ensure_ascii=False are orjson's only way; datetimes go to `default`
-    as they do with the encoder."""
+    options say (sort_keys: orjson.OPT_SORT_KEYS; its default function, whose answers
+    must hold no floats: storage's json_default answers text). Compact separators and
+    ensure_ascii=False are orjson's only way; datetimes go to `default` as they do with
+    the encoder."""
     if floats_alike(value):
         try:
             return orjson.dumps(value, default, option | orjson.OPT_PASSTHROUGH_DATETIME)
@@ -163,7 +167,9 @@ def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> di
     Stock and board lists are unioned by secid (a later route may know more of them, or
     their names) rather than replaced.
     """
-    merged: dict[str, Any] = dict(existing or {})
+    if not existing:  # nothing to keep or union: incoming's fields, the store's own left out
+        return {name: value for name, value in incoming.items() if name not in STORE_OWNED}
+    merged: dict[str, Any] = dict(existing)
     for name, value in incoming.items():
         if name in STORE_OWNED or (is_empty(value) and name in merged):
             continue

@@ -50,6 +50,12 @@ def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) ->
     )
     record["names"] = list(record.get("names") or [])
     record["learned_from"] = list(record.get("learned_from") or [])
+    _merge_into(record, fact)
+    return record
+
+
+def _merge_into(record: dict[str, Any], fact: Mapping[str, Any]) -> None:
+    """One more sighting into a record of merge_record's making (its own lists), in place."""
     name = (fact.get("name") or "").strip()
     if name and name not in record["names"]:
         record["names"].append(name)
@@ -66,7 +72,6 @@ def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) ->
         record["last_seen"] = max(filter(None, (record.get("last_seen"), seen)))
     for count in COUNTS:
         record[count] = int(record.get(count) or 0) + int(fact.get(count) or 0)
-    return record
 
 
 def merge_all(
@@ -76,7 +81,11 @@ def merge_all(
     changed: dict[str, dict[str, Any]] = {}
     for fact in facts:
         key = key_of(fact)
-        changed[key] = merge_record(changed.get(key) or existing.get(key), fact)
+        record = changed.get(key)
+        if record is None:
+            changed[key] = merge_record(existing.get(key), fact)
+        else:  # a record made here already (its own copy): the same merge, without copying
+            _merge_into(record, fact)
     return changed
 
 
