@@ -115,10 +115,9 @@ def floats_alike(value: Any) -> bool:
             if item == 0.0 or 1e-4 <= abs(item) < _INFINITY:
                 continue
             return False
-        if kind is dict or kind is list or isinstance(item, _CONTAINERS):
-            if not floats_alike(item):
-                return False
-        # other leaves (datetimes, say) are no question
+        nested = kind is dict or kind is list or isinstance(item, _CONTAINERS)
+        if nested and not floats_alike(item):  # other leaves (datetimes) are no question
+            return False
     return True
 
 
