@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from finews_crawler.items import ARTICLE_FIELDS
+from finews_crawler.items import ARTICLE_FIELDS, fields_of
 
 CONTENT_FIELDS = (
     "title",
@@ -60,8 +60,8 @@ def with_digest(article: Mapping[str, Any]) -> dict[str, Any]:
     the store hashes each article once in a crawl (the dedupe stage already did)."""
     pair = getattr(article, DIGEST_ATTRIBUTE, None)
     if pair is None:
-        return dict(article)
-    record = DigestedRecord(article)
+        return dict(fields_of(article))
+    record = DigestedRecord(fields_of(article))
     setattr(record, DIGEST_ATTRIBUTE, pair)
     return record
 
@@ -143,7 +143,7 @@ def content_hash(article: Mapping[str, Any]) -> str:
     each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""
     digest = hashlib.sha1()
     structured = []
-    get = article.get
+    get = fields_of(article).get
     for name, label in _LABELS:
         value = get(name)
         if name == "stocks" and value:
