@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import orjson
 
 from finews_crawler.errors import describe_exception
+from finews_crawler.items import fields_of
 from finews_crawler.parsing.html_text import Boilerplate
 
 # How a feed pages (the pager, finews_crawler/crawl/paging, keeps coverage in time for all).
@@ -62,6 +63,7 @@ class Page:
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> Page:
         """The page view of a RawPage item (or any mapping with its fields)."""
+        raw = fields_of(raw)
         return cls(
             url=raw["url"],
             final_url=raw.get("final_url"),
