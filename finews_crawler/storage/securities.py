@@ -67,9 +67,10 @@ def _merge_into(record: dict[str, Any], fact: Mapping[str, Any]) -> None:
     if record.get("kind") == "stock" and fact.get("kind") not in (None, "stock"):
         record["kind"] = fact["kind"]
     seen = fact.get("seen")
-    if seen:
-        record["first_seen"] = min(filter(None, (record.get("first_seen"), seen)))
-        record["last_seen"] = max(filter(None, (record.get("last_seen"), seen)))
+    if seen:  # the earliest and latest of the record's (when set) and this one, as min/max
+        first, last = record.get("first_seen"), record.get("last_seen")
+        record["first_seen"] = seen if not first or seen < first else first
+        record["last_seen"] = seen if not last or seen > last else last
     for count in COUNTS:
         record[count] = int(record.get(count) or 0) + int(fact.get(count) or 0)
 
