@@ -1,6 +1,5 @@
 """The speed work's shortcuts give what the plain way gives: adapter_for's kept answers, the
-orjson paths of JSON in and out (article.json_bytes, sources.base.json_loads), the plain
-query split of info_code_of."""
+orjson path of JSON out (article.json_bytes), the plain query split of info_code_of."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from finews_crawler.article import _HASH_ENCODER, content_hash, json_bytes
 from finews_crawler.config import project_settings
 from finews_crawler.items import Article, fields_of
 from finews_crawler.sources import adapter_for, all_adapters, configure_sources
-from finews_crawler.sources.base import json_loads
 from finews_crawler.sources.eastmoney import info_code_of
 from finews_crawler.storage.base import json_default
 from finews_crawler.storage.sqlite import _ENCODER, dumps
@@ -154,33 +152,3 @@ def test_stored_document_text_and_hash_of_an_article() -> None:
     assert content_hash(article) == content_hash(dict(article))
     # The digest the standard library's encoder gave for it (before orjson).
     assert content_hash(article) == "a4f183158bc3a2bedb10090d784f00c0db49d6d9"
-
-
-TEXTS = [
-    '{"a": 1, "a": 2}',
-    "123456789012345678901234567890",
-    "[-9223372036854775809, 18446744073709551616, 9223372036854775807]",
-    "[1e400, -1e400, NaN, Infinity]",
-    '{"s": "\\ud800"}',
-    "[1E5, 1e-400, 0.1e1, -0.0, -0]",
-    '{"x": [1.8446744073709552e19]}',
-    '"\\u0000"',
-    "[" * 2000 + "]" * 2000,
-    "{}x",
-    '["\x01"]',
-    "\ufeff{}",
-    "",
-]
-
-
-@pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
-def test_json_loads_is_json_loads(text: str) -> None:
-    try:
-        want = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        with pytest.raises(type(exc)) as raised:
-            json_loads(text)
-        assert str(raised.value) == str(exc)
-        return
-    got = json_loads(text)
-    assert repr(got) == repr(want)  # the same types too (an int stays an int)

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-import orjson
-
 from finews_crawler.errors import describe_exception
 from finews_crawler.items import fields_of
 from finews_crawler.parsing.html_text import Boilerplate
@@ -86,50 +84,13 @@ class Page:
         if text[:1] not in "{[" and "(" in text and text.endswith((")", ");")):
             text = text[text.index("(") + 1 : text.rindex(")")]
         try:
-            return json_loads(text)
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             snippet = self.text[:60].replace("\n", " ")
             raise NotJSON(f"body is not JSON ({exc.msg}): {snippet!r}", syntax_error=True) from None
         except (ValueError, RecursionError) as exc:  # too deep; a number over int's digit limit
             reason = f"JSON body refused ({describe_exception(exc)})"
             raise NotJSON(reason, syntax_error=False) from None
-
-
-_BEYOND_64_BITS = 2.0**63
-
-
-def json_loads(text: str) -> Any:
-    """`json.loads(text)`: the same value, or the same exception, by orjson (two to three
-    times faster) where it reads the text alike. What orjson refuses (NaN, 1e400, lone
-    surrogates, nesting beyond 1024) json reads or refuses itself; an answer holding a float
-    at or beyond 2**63, where orjson puts integers too long for 64 bits, is read again."""
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-    return value if _read_alike(value) else json.loads(text)
-
-
-def _read_alike(value: Any) -> bool:
-    """No float in orjson's answer could be an integer json keeps whole (see json_loads)."""
-    kind = type(value)
-    if kind is dict:
-        items: Any = value.values()
-    elif kind is list:
-        items = value
-    else:  # orjson's answers hold only dicts, lists, str, int, float, bool and None
-        return kind is not float or -_BEYOND_64_BITS < value < _BEYOND_64_BITS
-    for item in items:
-        kind = type(item)
-        if kind is str or kind is int or item is None or kind is bool:
-            continue
-        if kind is float:
-            if -_BEYOND_64_BITS < item < _BEYOND_64_BITS:
-                continue
-            return False
-        if not _read_alike(item):
-            return False
-    return True
 
 
 @dataclass
