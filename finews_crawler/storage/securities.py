@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 COUNTS = ("listed", "named_texts", "listed_texts")
+# json.dumps(record, ensure_ascii=False), built once (json.dumps builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def key_of(fact: Mapping[str, Any]) -> str:
@@ -119,10 +121,7 @@ class SQLiteSecurities:
             self._db.executemany(
                 "INSERT INTO securities(_id, code, doc) VALUES (?,?,?) ON CONFLICT(_id)"
                 " DO UPDATE SET doc=excluded.doc",
-                [
-                    (key, record["code"], json.dumps(record, ensure_ascii=False))
-                    for key, record in changed.items()
-                ],
+                [(key, record["code"], _ENCODER.encode(record)) for key, record in changed.items()],
             )
         except BaseException:
             self._db.execute("ROLLBACK")
