@@ -463,6 +463,8 @@ class SQLiteStore(Store):
     def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
         removed = 0
         with self._transaction():
+            if self._db.execute("SELECT 1 FROM failures LIMIT 1").fetchone() is None:
+                return 0  # none recorded (the usual case): no lookups of every id
             for column, values in (("url", urls), ("article_id", article_ids)):
                 for chunk in chunks({value for value in values if value}):
                     marks = ",".join("?" * len(chunk))
