@@ -85,38 +85,41 @@ def carried_digest(article: Mapping[str, Any]) -> str | None:
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _LABELS = tuple((name, name.encode()) for name in CONTENT_FIELDS)
 _INFINITY = float("inf")
-_CONTAINERS = (float, dict, list, tuple)
 
 
-def floats_alike(value: Any) -> bool:
-    """True when orjson writes every float in `value` as the standard library's encoder does:
-    each one is zero or finite and at least 1e-4 in magnitude (below that the two choose
-    different notations, 1e-05 and 0.00001; NaN and the infinities orjson writes as null).
-    Other types are no question here: where the two would differ (integers beyond 64 bits,
-    keys that are not strings, lone surrogates, nesting deeper than 255) orjson refuses."""
+def writes_alike(value: Any) -> bool:
+    """True when orjson writes `value` as the standard library's encoder does: it holds only
+    dicts, lists, tuples, strings, integers, None and datetimes (which orjson hands to
+    `default`, as the encoder does), and every float in it is zero or finite and at least
+    1e-4 in magnitude (below that the two choose different notations, 1e-05 and 0.00001;
+    NaN and the infinities orjson writes as null). Anything else (UUIDs, enums, dataclasses,
+    which orjson writes and the encoder refuses) is the encoder's. Where the two would differ
+    otherwise (integers beyond 64 bits, keys that are not strings, lone surrogates, nesting
+    deeper than 255) orjson refuses."""
     kind = type(value)
     if kind is dict:
         items: Any = value.values()
     elif kind is list:
         items = value
+    elif kind is str or value is None or kind is int or kind is bool or kind is datetime:
+        return True
     elif isinstance(value, float):
         return value == 0.0 or 1e-4 <= abs(value) < _INFINITY  # NaN: neither
     elif isinstance(value, dict):
         items = value.values()
     elif isinstance(value, list | tuple):
         items = value
-    else:
-        return True
+    else:  # subclasses of str and int (str and int enums) both write as their value
+        return isinstance(value, str | int)
     for item in items:  # the common leaves here, without a call each
         kind = type(item)
-        if kind is str or item is None or kind is int or kind is bool:
+        if kind is str or item is None or kind is int or kind is bool or kind is datetime:
             continue
         if kind is float:
             if item == 0.0 or 1e-4 <= abs(item) < _INFINITY:
                 continue
             return False
-        nested = kind is dict or kind is list or isinstance(item, _CONTAINERS)
-        if nested and not floats_alike(item):  # other leaves (datetimes) are no question
+        if not writes_alike(item):
             return False
     return True
 
@@ -130,7 +133,7 @@ def json_bytes(
     must hold no floats: storage's json_default answers text). Compact separators and
     ensure_ascii=False are orjson's only way; datetimes go to `default` as they do with
     the encoder."""
-    if floats_alike(value):
+    if writes_alike(value):
         try:
             return orjson.dumps(value, default, option | orjson.OPT_PASSTHROUGH_DATETIME)
         except TypeError:  # orjson.JSONEncodeError: what it refuses, the encoder decides

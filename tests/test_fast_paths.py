@@ -3,10 +3,13 @@ orjson path of JSON out (article.json_bytes), the plain query split of info_code
 
 from __future__ import annotations
 
+import enum
 import json
 import re
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import orjson
@@ -101,6 +104,24 @@ def test_info_code_of_plain_split_is_parse_qs(url: str) -> None:
     assert info_code_of(url) == want
 
 
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class Kind(enum.StrEnum):
+    STOCK = "stock"
+
+
+class Level(enum.IntEnum):
+    TOP = 2
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
 AWKWARD = [
     {"confidence": 0.98, "tiny": 1e-05, "n": 2**70, "neg": -(2**63) - 1},
     {"nan": float("nan")},
@@ -113,6 +134,11 @@ AWKWARD = [
     {"tuple": (1, "a", [2.5, {"z": 1, "a": 2}])},
     [[[[[[[[[[[]]]]]]]]]]],
     {"surrogate": "\ud800"},
+    {"uuid": uuid.UUID(int=1)},
+    {"enum": [Colour.RED]},
+    {"str enum": Kind.STOCK, "int enum": Level.TOP},
+    {"dataclass": Point(1, 2)},
+    {"date": date(2024, 1, 2)},
 ]
 
 
