@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from finews_crawler.items import ARTICLE_FIELDS
+import orjson
+
+from finews_crawler.items import ARTICLE_FIELDS, fields_of
 
 CONTENT_FIELDS = (
     "title",
@@ -58,8 +60,8 @@ def with_digest(article: Mapping[str, Any]) -> dict[str, Any]:
     the store hashes each article once in a crawl (the dedupe stage already did)."""
     pair = getattr(article, DIGEST_ATTRIBUTE, None)
     if pair is None:
-        return dict(article)
-    record = DigestedRecord(article)
+        return dict(fields_of(article))
+    record = DigestedRecord(fields_of(article))
     setattr(record, DIGEST_ATTRIBUTE, pair)
     return record
 
@@ -81,6 +83,62 @@ def carried_digest(article: Mapping[str, Any]) -> str | None:
 # json.dumps with these options builds a new encoder on every call; one built once encodes
 # the same bytes (the hash format is unchanged).
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_LABELS = tuple((name, name.encode()) for name in CONTENT_FIELDS)
+_INFINITY = float("inf")
+
+
+def writes_alike(value: Any) -> bool:
+    """True when orjson writes `value` as the standard library's encoder does: it holds only
+    dicts, lists, tuples, strings, integers, None and datetimes (which orjson hands to
+    `default`, as the encoder does), and every float in it is zero or finite and at least
+    1e-4 in magnitude (below that the two choose different notations, 1e-05 and 0.00001;
+    NaN and the infinities orjson writes as null). Anything else (UUIDs, enums, dataclasses,
+    which orjson writes and the encoder refuses) is the encoder's. Where the two would differ
+    otherwise (integers beyond 64 bits, keys that are not strings, lone surrogates, nesting
+    deeper than 255) orjson refuses."""
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    elif kind is str or value is None or kind is int or kind is bool or kind is datetime:
+        return True
+    elif isinstance(value, float):
+        return value == 0.0 or 1e-4 <= abs(value) < _INFINITY  # NaN: neither
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:  # subclasses of str and int (str and int enums) both write as their value
+        return isinstance(value, str | int)
+    for item in items:  # the common leaves here, without a call each
+        kind = type(item)
+        if kind is str or item is None or kind is int or kind is bool or kind is datetime:
+            continue
+        if kind is float:
+            if item == 0.0 or 1e-4 <= abs(item) < _INFINITY:
+                continue
+            return False
+        if not writes_alike(item):
+            return False
+    return True
+
+
+def json_bytes(
+    value: Any, encoder: json.JSONEncoder, option: int = 0, default: Callable | None = None
+) -> bytes:
+    """`encoder.encode(value)` in UTF-8, the same bytes, by orjson where it writes them alike
+    (about three times faster): `option`, `default` say to orjson what the encoder's own
+    options say (sort_keys: orjson.OPT_SORT_KEYS; its default function, whose answers
+    must hold no floats: storage's json_default answers text). Compact separators and
+    ensure_ascii=False are orjson's only way; datetimes go to `default` as they do with
+    the encoder."""
+    if writes_alike(value):
+        try:
+            return orjson.dumps(value, default, option | orjson.OPT_PASSTHROUGH_DATETIME)
+        except TypeError:  # orjson.JSONEncodeError: what it refuses, the encoder decides
+            pass
+    return encoder.encode(value).encode("utf-8")
 
 
 def content_hash(article: Mapping[str, Any]) -> str:
@@ -88,19 +146,20 @@ def content_hash(article: Mapping[str, Any]) -> str:
     each length-prefixed so field boundaries are unambiguous; the rest as one JSON array."""
     digest = hashlib.sha1()
     structured = []
-    for name in CONTENT_FIELDS:
-        value = article.get(name)
+    get = fields_of(article).get
+    for name, label in _LABELS:
+        value = get(name)
         if name == "stocks" and value:
             value = [s for s in value if not (isinstance(s, dict) and s.get("via") == "name")]
         if isinstance(value, datetime):
             value = value.isoformat()
         if isinstance(value, str):
             data = value.encode("utf-8")
-            digest.update(b"%s\x1f%d\x1e" % (name.encode(), len(data)))
+            digest.update(b"%s\x1f%d\x1e" % (label, len(data)))
             digest.update(data)
         else:
             structured.append((name, value))
-    digest.update(_HASH_ENCODER.encode(structured).encode("utf-8"))
+    digest.update(json_bytes(structured, _HASH_ENCODER, orjson.OPT_SORT_KEYS))
     return digest.hexdigest()
 
 
@@ -110,7 +169,9 @@ def merge(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> di
     Stock and board lists are unioned by secid (a later route may know more of them, or
     their names) rather than replaced.
     """
-    merged: dict[str, Any] = dict(existing or {})
+    if not existing:  # nothing to keep or union: incoming's fields, the store's own left out
+        return {name: value for name, value in incoming.items() if name not in STORE_OWNED}
+    merged: dict[str, Any] = dict(existing)
     for name, value in incoming.items():
         if name in STORE_OWNED or (is_empty(value) and name in merged):
             continue

@@ -43,5 +43,6 @@ def check_fetch(raw: RawPage) -> None:
     status = int(raw.get("status") or 0)
     if status >= 400 or status == 0:
         raise StageFailure("fetch", f"HTTP {status}", retriable=status in RETRIABLE_STATUSES)
-    if not (raw.get("text") or "").strip():
+    text = raw.get("text")
+    if not text or text.isspace():  # (as `not text.strip()`, without copying the body)
         raise StageFailure("fetch", f"empty body (HTTP {status})", retriable=True)

@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from finews_crawler.sources.base import (
     Extracted,
@@ -57,13 +58,31 @@ def all_adapters() -> tuple[SourceAdapter, ...]:
 
 def configure_sources(settings: Any) -> None:
     """Hand every adapter the crawl's settings (its hosts and mirrors decide what it owns)."""
+    _OWNERS.clear()  # what an adapter owns may change with its settings
     for adapter in all_adapters():
         adapter.configure(settings)
 
 
+# adapter_for's answers by (scheme, netloc, path): an adapter decides by these alone (see
+# SourceAdapter.owns), so every article of one text API (`...?id=<number>`) is one entry.
+# Cleared by configure_sources, and when full.
+_OWNERS: dict[tuple[str, str, str], SourceAdapter | None] = {}
+_OWNERS_MAX = 4096
+
+
 def adapter_for(url: str) -> SourceAdapter | None:
     """The most specific adapter that owns a URL (the generic one owns any http(s) URL)."""
-    return next((adapter for adapter in all_adapters() if adapter.owns(url)), None)
+    parts = urlsplit(url)  # cached by urllib itself: the adapters' own split of it is free
+    key = (parts.scheme, parts.netloc, parts.path)
+    try:
+        return _OWNERS[key]
+    except KeyError:
+        pass
+    owner = next((adapter for adapter in all_adapters() if adapter.owns(url)), None)
+    if len(_OWNERS) >= _OWNERS_MAX:
+        _OWNERS.clear()
+    _OWNERS[key] = owner
+    return owner
 
 
 def identify(url: str) -> Identity | None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from finews_crawler.errors import describe_exception
+from finews_crawler.items import fields_of
 from finews_crawler.parsing.html_text import Boilerplate
 
 # How a feed pages (the pager, finews_crawler/crawl/paging, keeps coverage in time for all).
@@ -60,6 +61,7 @@ class Page:
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> Page:
         """The page view of a RawPage item (or any mapping with its fields)."""
+        raw = fields_of(raw)
         return cls(
             url=raw["url"],
             final_url=raw.get("final_url"),
@@ -76,7 +78,9 @@ class Page:
 
     def json(self) -> Any:
         """Parse the body as JSON (JSONP callback wrappers tolerated), or raise ExtractionError."""
-        text = self.text.strip()
+        text = self.text
+        if text[:1] not in ("{", "[") or text[-1:] not in ("}", "]"):
+            text = text.strip()  # (an object or array edge to edge has nothing to strip)
         if text[:1] not in "{[" and "(" in text and text.endswith((")", ");")):
             text = text[text.index("(") + 1 : text.rindex(")")]
         try:
@@ -201,7 +205,10 @@ class SourceAdapter:
     priority: ClassVar[int] = 100
 
     def owns(self, url: str) -> bool:
-        """Whether this adapter understands pages at this URL."""
+        """Whether this adapter understands pages at this URL: decided by the URL's scheme,
+        host (with port) and path alone, never its query or fragment (`adapter_for` keeps
+        the answer for every URL that differs only there), and by the settings
+        `configure` took (configure_sources forgets the kept answers)."""
         raise NotImplementedError
 
     def navigate(self, page: Page) -> list[FollowUp] | None:

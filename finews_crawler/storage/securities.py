@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 COUNTS = ("listed", "named_texts", "listed_texts")
+# json.dumps(record, ensure_ascii=False), built once (json.dumps builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def key_of(fact: Mapping[str, Any]) -> str:
@@ -50,6 +52,12 @@ def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) ->
     )
     record["names"] = list(record.get("names") or [])
     record["learned_from"] = list(record.get("learned_from") or [])
+    _merge_into(record, fact)
+    return record
+
+
+def _merge_into(record: dict[str, Any], fact: Mapping[str, Any]) -> None:
+    """One more sighting into a record of merge_record's making (its own lists), in place."""
     name = (fact.get("name") or "").strip()
     if name and name not in record["names"]:
         record["names"].append(name)
@@ -61,12 +69,12 @@ def merge_record(existing: Mapping[str, Any] | None, fact: Mapping[str, Any]) ->
     if record.get("kind") == "stock" and fact.get("kind") not in (None, "stock"):
         record["kind"] = fact["kind"]
     seen = fact.get("seen")
-    if seen:
-        record["first_seen"] = min(filter(None, (record.get("first_seen"), seen)))
-        record["last_seen"] = max(filter(None, (record.get("last_seen"), seen)))
+    if seen:  # the earliest and latest of the record's (when set) and this one, as min/max
+        first, last = record.get("first_seen"), record.get("last_seen")
+        record["first_seen"] = seen if not first or seen < first else first
+        record["last_seen"] = seen if not last or seen > last else last
     for count in COUNTS:
         record[count] = int(record.get(count) or 0) + int(fact.get(count) or 0)
-    return record
 
 
 def merge_all(
@@ -76,7 +84,11 @@ def merge_all(
     changed: dict[str, dict[str, Any]] = {}
     for fact in facts:
         key = key_of(fact)
-        changed[key] = merge_record(changed.get(key) or existing.get(key), fact)
+        record = changed.get(key)
+        if record is None:
+            changed[key] = merge_record(existing.get(key), fact)
+        else:  # a record made here already (its own copy): the same merge, without copying
+            _merge_into(record, fact)
     return changed
 
 
@@ -109,10 +121,7 @@ class SQLiteSecurities:
             self._db.executemany(
                 "INSERT INTO securities(_id, code, doc) VALUES (?,?,?) ON CONFLICT(_id)"
                 " DO UPDATE SET doc=excluded.doc",
-                [
-                    (key, record["code"], json.dumps(record, ensure_ascii=False))
-                    for key, record in changed.items()
-                ],
+                [(key, record["code"], _ENCODER.encode(record)) for key, record in changed.items()],
             )
         except BaseException:
             self._db.execute("ROLLBACK")

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finews_crawler.article import carried_digest, content_hash
+from finews_crawler.article import carried_digest, content_hash, json_bytes
 from finews_crawler.storage.base import (
     UNCHANGED,
     ArticleQuery,
@@ -119,7 +119,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default, separators
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return _ENCODER.encode(doc)
+    """The document's JSON text: `_ENCODER`'s very text (by orjson where it writes it alike)."""
+    return json_bytes(doc, _ENCODER, default=json_default).decode("utf-8")
 
 
 def loads(text: str) -> dict[str, Any]:
@@ -462,6 +463,8 @@ class SQLiteStore(Store):
     def clear_failures(self, urls: Iterable[str], article_ids: Iterable[str] = ()) -> int:
         removed = 0
         with self._transaction():
+            if self._db.execute("SELECT 1 FROM failures LIMIT 1").fetchone() is None:
+                return 0  # none recorded (the usual case): no lookups of every id
             for column, values in (("url", urls), ("article_id", article_ids)):
                 for chunk in chunks({value for value in values if value}):
                     marks = ",".join("?" * len(chunk))

@@ -105,9 +105,17 @@ def as_info_code(value: str) -> str | None:
 
 def info_code_of(url: str) -> str | None:
     """The infoCode a share or text-API URL names, upper-cased; None when absent/malformed."""
-    query = parse_qs(urlsplit(url).query)
+    query = urlsplit(url).query
+    if "%" in query or "+" in query:
+        fields = parse_qs(query)
+    else:  # nothing to decode: parse_qs's answer is the plain split (blank values left out)
+        fields = {}
+        for pair in query.split("&"):
+            name, equals, value = pair.partition("=")
+            if equals and value:
+                fields.setdefault(name, []).append(value)
     for key in ("infoCode", "infocode", "id"):
-        for value in query.get(key, []):
+        for value in fields.get(key, ()):
             if _INFO_CODE.match(value.strip()):
                 return value.strip().upper()
     return None
