@@ -59,7 +59,7 @@ demo: venv
 test: lint system-deps
 	$(BIN)/python -m pytest -q
 
-# make bench (full run, about 17 minutes) | make bench QUICK=1 (under 3 minutes)
+# make bench (full run, 12 to 17 minutes) | make bench QUICK=1 (under 3 minutes)
 bench: venv
 	$(BIN)/finews bench $(if $(QUICK),--quick,)
 
