@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         profiles = [str(Path(work) / name) for name in ("base.out", "more.out")]
         base = counted(args.articles, 0, args.code, args.chain, profiles[0])
         more = counted(args.articles, args.passes, args.code, args.chain, profiles[1])
-        print(f"{(more - base) / done / 1e6:.3f} million instructions per {what} ", end="")
-        print(f"({args.articles} articles)")
+        per_article = (more - base) / done / 1e6
+        print(f"{per_article:.3f} million instructions per {what} ({args.articles} articles)")
         if args.by_library:
             spent = by_library(profiles[1])
             spent.subtract(by_library(profiles[0]))
